@@ -1,0 +1,83 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// One build configuration for tests (debug) and one for shipped binaries
+// (release, `-static-executable`, in its own scratch path: see the Makefile).
+let package = Package(
+    name: "kata-shim",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "TTRPC", targets: ["TTRPC"]),
+        .library(name: "Protocols", targets: ["Protocols"]),
+        .executable(name: "ttrpc-bench", targets: ["ttrpc-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        // No traits: the default `BinaryDelimitedStreams` trait imports full
+        // Foundation (and ICU), which would triple the static binaries.
+        .package(url: "https://github.com/apple/swift-protobuf.git", exact: "1.39.0", traits: []),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        // What Glibc hides from Swift: GNU posix_spawn extensions, pidfd, setns, the vhost-vsock ioctl.
+        .target(name: "CLinux"),
+
+        // Generated swift-protobuf messages (`make proto`); no transport.
+        .target(
+            name: "Protocols",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
+
+        // ttrpc framing, client and server on SwiftNIO; knows nothing of containerd or Kata.
+        .target(
+            name: "TTRPC",
+            dependencies: [
+                "Protocols",
+                "CLinux",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // Allocation counter for benchmarks: wraps malloc at static link time.
+        .target(name: "CAllocCounter", path: "bench/CAllocCounter"),
+        .executableTarget(
+            name: "ttrpc-bench",
+            dependencies: [
+                "TTRPC", "Protocols", "CAllocCounter",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "bench/ttrpc-bench",
+            linkerSettings: [
+                .unsafeFlags([
+                    "-Xlinker", "--wrap=malloc", "-Xlinker", "--wrap=calloc",
+                    "-Xlinker", "--wrap=realloc", "-Xlinker", "--wrap=posix_memalign",
+                    "-Xlinker", "--wrap=aligned_alloc",
+                ])
+            ]
+        ),
+
+        .testTarget(
+            name: "TTRPCTests",
+            dependencies: [
+                "TTRPC", "Protocols", "CLinux",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+        .testTarget(
+            name: "ProtocolsTests",
+            dependencies: [
+                "Protocols",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+    ]
+)

@@ -1,0 +1,2 @@
+import TTRPC
+print("placeholder")
