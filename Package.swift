@@ -49,7 +49,7 @@ let package = Package(
             dependencies: [
                 "TTRPC", "Protocols", "CAllocCounter",
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "bench/ttrpc-bench",
@@ -65,17 +65,31 @@ let package = Package(
         .testTarget(
             name: "TTRPCTests",
             dependencies: [
-                "TTRPC", "Protocols", "CLinux",
+                "TTRPC", "Protocols", "CLinux", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
+        // Helpers for tests: commands, a private containerd.
+        .target(
+            name: "TestSupport",
+            dependencies: [.product(name: "NIOPosix", package: "swift-nio")],
+            path: "Tests/TestSupport"
+        ),
+        // Against real peers: containerd's own ttrpc server, an independent decoder.
+        .testTarget(
+            name: "InteropTests",
+            dependencies: [
+                "TTRPC", "Protocols", "TestSupport",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
         .testTarget(
             name: "ProtocolsTests",
             dependencies: [
-                "Protocols",
+                "Protocols", "TestSupport",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),

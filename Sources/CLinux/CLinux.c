@@ -88,3 +88,32 @@ int64_t cs_peer_uid(int fd) {
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return -1;
     return (int64_t)cred.uid;
 }
+
+#include <linux/vm_sockets.h>
+#include <stdio.h>
+#include <string.h>
+
+int cs_vsock_loopback_probe(unsigned int port, char *why, int why_len) {
+    int listener = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (listener < 0) {
+        snprintf(why, why_len, "AF_VSOCK socket: %s", strerror(errno));
+        return 0;
+    }
+    struct sockaddr_vm addr;
+    memset(&addr, 0, sizeof(addr));
+    addr.svm_family = AF_VSOCK;
+    addr.svm_cid = VMADDR_CID_ANY;
+    addr.svm_port = port;
+    if (bind(listener, (struct sockaddr *)&addr, sizeof(addr)) != 0 || listen(listener, 1) != 0) {
+        snprintf(why, why_len, "AF_VSOCK bind/listen on port %u: %s", port, strerror(errno));
+        close(listener);
+        return 0;
+    }
+    int client = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    addr.svm_cid = VMADDR_CID_LOCAL;
+    int ok = client >= 0 && connect(client, (struct sockaddr *)&addr, sizeof(addr)) == 0;
+    if (!ok) snprintf(why, why_len, "AF_VSOCK connect to CID 1 (vsock_loopback): %s", strerror(errno));
+    if (client >= 0) close(client);
+    close(listener);
+    return ok;
+}

@@ -86,8 +86,12 @@ public struct TTRPCListener: Sendable {
     /// Where it listens (nil for an inherited socket).
     public let endpoint: TTRPCEndpoint?
 
-    /// Stops accepting; established connections stay open until their peers close them.
+    /// Stops accepting and removes a unix socket file; established connections
+    /// stay open until their peers close them.
     public func close() async throws {
+        defer {
+            if case let .unix(path) = endpoint { unlink(path) }
+        }
         try await channel.close()
     }
 }

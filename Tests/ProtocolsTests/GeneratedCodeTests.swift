@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Sources/Protocols/Generated must be exactly what hack/protogen.sh makes
@@ -6,44 +7,19 @@ import Testing
 @Suite struct GeneratedCodeTests {
     static let generatedDirectory = Support.packageRoot.appendingPathComponent("Sources/Protocols/Generated")
 
-    /// protoc-gen-swift built from this package's swift-protobuf. Running
-    /// `swift build` on the package from inside `swift test` would wait
-    /// forever for the build directory lock, so if the plugin was not built
-    /// alongside the tests it is built from the checked-out dependency in a
-    /// scratch directory of its own.
+    /// protoc-gen-swift built from this package's swift-protobuf, in the same
+    /// configuration as the tests (`make test` builds it first).
     static func plugin() throws -> String {
         if let explicit = ProcessInfo.processInfo.environment["PROTOC_GEN_SWIFT"],
             FileManager.default.isExecutableFile(atPath: explicit)
         {
             return explicit
         }
-        let build = Support.packageRoot.appendingPathComponent(".build")
-        for candidate in ["debug/protoc-gen-swift", "release/protoc-gen-swift"] {
-            let path = build.appendingPathComponent(candidate).path
-            if FileManager.default.isExecutableFile(atPath: path) {
-                return path
-            }
+        let path = Support.packageRoot.appendingPathComponent(".build/debug/protoc-gen-swift").path
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw CommandError(description: "protoc-gen-swift is not built: run `swift build --product protoc-gen-swift` (make test does)")
         }
-        let checkout = build.appendingPathComponent("checkouts/swift-protobuf")
-        guard FileManager.default.fileExists(atPath: checkout.appendingPathComponent("Package.swift").path),
-            let swift = Support.which("swift")
-        else {
-            throw PluginMissing()
-        }
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("kata-shim-protoc-gen-swift")
-        try Support.run(
-            swift,
-            [
-                "build", "--package-path", checkout.path, "--scratch-path", scratch.path,
-                "--product", "protoc-gen-swift", "--disable-default-traits",
-            ])
-        return scratch.appendingPathComponent("debug/protoc-gen-swift").path
-    }
-
-    struct PluginMissing: Error, CustomStringConvertible {
-        var description: String {
-            "protoc-gen-swift is not built and the swift-protobuf checkout is missing: run `swift build --product protoc-gen-swift`"
-        }
+        return path
     }
 
     static func swiftFiles(in directory: URL) throws -> [String: Data] {
@@ -55,7 +31,7 @@ import Testing
     }
 
     @Test func committedCodeMatchesProtos() throws {
-        guard Support.which("protoc") != nil else {
+        guard which("protoc") != nil else {
             Issue.record("protoc not found: apt-get install protobuf-compiler libprotobuf-dev")
             return
         }
@@ -63,9 +39,8 @@ import Testing
         defer { try? FileManager.default.removeItem(at: output) }
 
         let script = Support.packageRoot.appendingPathComponent("hack/protogen.sh").path
-        try Support.run(
-            "/bin/bash", [script, output.path], environment: ["PROTOC_GEN_SWIFT": try Self.plugin()],
-            currentDirectory: Support.packageRoot)
+        try TestSupport.output(of: ["/bin/bash", script, output.path], environment: ["PROTOC_GEN_SWIFT": try Self.plugin()],
+                               directory: Support.packageRoot.path)
 
         let fresh = try Self.swiftFiles(in: output)
         let committed = try Self.swiftFiles(in: Self.generatedDirectory)
@@ -87,7 +62,7 @@ import Testing
 
     /// The generator runs twice to the same bytes and clears stale files.
     @Test func generationIsDeterministic() throws {
-        guard Support.which("protoc") != nil else {
+        guard which("protoc") != nil else {
             Issue.record("protoc not found: apt-get install protobuf-compiler libprotobuf-dev")
             return
         }
@@ -101,7 +76,7 @@ import Testing
         }
         try Data("stale".utf8).write(to: second.appendingPathComponent("removed_long_ago.pb.swift"))
         for directory in [first, second] {
-            try Support.run("/bin/bash", [script, directory.path], environment: ["PROTOC_GEN_SWIFT": plugin])
+            try TestSupport.output(of: ["/bin/bash", script, directory.path], environment: ["PROTOC_GEN_SWIFT": plugin])
         }
         #expect(try Self.swiftFiles(in: first) == Self.swiftFiles(in: second))
     }

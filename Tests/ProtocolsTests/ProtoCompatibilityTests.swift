@@ -1,5 +1,6 @@
 import Foundation
 import SwiftProtobuf
+import TestSupport
 import Testing
 
 /// Our containerd protos against the ones Debian installs with containerd's
@@ -132,7 +133,7 @@ import Testing
     }
 
     @Test func containerdProtosMatchDebianUpstream() throws {
-        guard let protoc = Support.which("protoc") else {
+        guard let protoc = which("protoc") else {
             Issue.record("protoc not found: apt-get install protobuf-compiler libprotobuf-dev")
             return
         }
@@ -201,7 +202,7 @@ import Testing
     /// The services keep every method their callers use (containerd's 17 task
     /// methods, the Kata agent's current API); independent of the Debian packages.
     @Test func taskServiceHasEveryMethod() throws {
-        guard let protoc = Support.which("protoc") else {
+        guard let protoc = which("protoc") else {
             Issue.record("protoc not found: apt-get install protobuf-compiler libprotobuf-dev")
             return
         }

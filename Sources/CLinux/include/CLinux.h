@@ -43,3 +43,17 @@ int64_t cs_peer_uid(int fd);
 #endif
 
 #endif
+
+#ifndef CLINUX_VSOCK_H
+#define CLINUX_VSOCK_H
+#ifdef __cplusplus
+extern "C" {
+#endif
+/// Whether AF_VSOCK connections to this machine's own CID work (the
+/// vsock_loopback transport): 1 if a listener on `port` accepts a connection
+/// to CID 1, else 0 with a reason in `why` (at most `why_len` bytes).
+int cs_vsock_loopback_probe(unsigned int port, char *why, int why_len);
+#ifdef __cplusplus
+}
+#endif
+#endif

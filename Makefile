@@ -1,0 +1,52 @@
+# containerd-shim-kata-v2 in Swift. `make help` lists the targets.
+SWIFT ?= swift
+PREFIX ?= /usr/local
+DESTDIR ?=
+# Shipped binaries: release, fully static, in their own scratch path so that
+# switching between them and the debug test build never rebuilds either.
+STATIC_SCRATCH ?= .build-static
+STATIC_FLAGS = -c release --scratch-path $(STATIC_SCRATCH) -Xswiftc -static-executable
+STATIC_BIN = $(STATIC_SCRATCH)/release
+PRODUCTS = ttrpc-bench
+
+.PHONY: help build release test test-unit test-static proto bench install clean
+
+help:
+	@echo "make build      debug build of everything (what the tests use)"
+	@echo "make release    static release binaries in $(STATIC_BIN)"
+	@echo "make test       the whole test suite (what .ci/run runs)"
+	@echo "make proto      regenerate Sources/Protocols/Generated from proto/"
+	@echo "make bench      benchmarks, side by side with containerd's runc shim"
+	@echo "make install    install the static binaries into \$$(DESTDIR)\$$(PREFIX)/bin"
+
+build:
+	$(SWIFT) build --build-tests
+
+release:
+	$(SWIFT) build $(STATIC_FLAGS)
+
+test: test-unit test-static
+
+# protoc-gen-swift (same configuration, shares SwiftProtobuf) feeds the test
+# that fails when the committed generated code is stale.
+test-unit:
+	$(SWIFT) build --build-tests
+	$(SWIFT) build --product protoc-gen-swift
+	$(SWIFT) test --skip-build
+
+# The release binaries are static and run in an empty chroot.
+test-static: release
+	bash hack/test-static.sh $(STATIC_BIN) $(PRODUCTS)
+
+proto:
+	bash hack/protogen.sh Sources/Protocols/Generated
+
+bench: release
+	bash bench/run.sh $(STATIC_BIN)
+
+install: release
+	install -d $(DESTDIR)$(PREFIX)/bin
+	for p in $(PRODUCTS); do install -m 0755 $(STATIC_BIN)/$$p $(DESTDIR)$(PREFIX)/bin/$$p; done
+
+clean:
+	rm -rf .build $(STATIC_SCRATCH)

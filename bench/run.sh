@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Benchmarks, each side by side with containerd's own runc shim in the same run.
+#   bench/run.sh BIN_DIR   (make bench builds the static release binaries first)
+set -euo pipefail
+bin="${1:-.build-static/release}"
+echo "## ttrpc round trip (unix socket)"
+"$bin/ttrpc-bench" --calls 10000
