@@ -21,6 +21,7 @@ final class TTRPCServerHandler: ChannelInboundHandler {
     private let services: [String: TTRPCService]
     private let logger: Logger
     private var lastStreamID: UInt32 = 0
+    private var executor: EventLoopTaskExecutor?
     private var inFlight: [UInt32: Task<Void, Never>] = [:]
 
     init(services: [String: TTRPCService], logger: Logger) {
@@ -80,7 +81,9 @@ final class TTRPCServerHandler: ChannelInboundHandler {
         let loopBoundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
         let logger = self.logger
-        inFlight[streamID] = Task {
+        let executor = self.executor ?? EventLoopTaskExecutor(eventLoop: eventLoop)
+        self.executor = executor
+        inFlight[streamID] = Task(executorPreference: executor) {
             let result: Result<Data, any Error>
             do {
                 result = .success(try await withDeadline(callContext.deadline) {
@@ -92,11 +95,12 @@ final class TTRPCServerHandler: ChannelInboundHandler {
             if case let .failure(error) = result {
                 logger.debug("ttrpc call failed", metadata: ["method": "\(callContext.service)/\(callContext.method)", "error": "\(error)"])
             }
-            eventLoop.execute {
+            let finish = {
                 let handler = loopBoundSelf.value
                 guard handler.inFlight.removeValue(forKey: streamID) != nil else { return }
                 handler.respond(streamID: streamID, result: result, context: loopBoundContext.value)
             }
+            if eventLoop.inEventLoop { finish() } else { eventLoop.execute(finish) }
         }
     }
 
