@@ -86,6 +86,7 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
+        .testTarget(name: "CLinuxTests", dependencies: ["CLinux"]),
         .testTarget(
             name: "ProtocolsTests",
             dependencies: [

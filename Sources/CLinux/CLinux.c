@@ -21,13 +21,11 @@ int cs_spawn(const char *path, char *const argv[], char *const envp[],
     int rc;
     // Two passes through descriptors above every source and target, so that a
     // source is never overwritten before it has been copied.
-    int scratch = 0;
+    int scratch = 3;
     for (int i = 0; i < nfds; i++) {
         if (fd_src[i] >= scratch) scratch = fd_src[i] + 1;
         if (fd_dst[i] >= scratch) scratch = fd_dst[i] + 1;
     }
-    int max_dst = 2;
-    for (int i = 0; i < nfds; i++) if (fd_dst[i] > max_dst) max_dst = fd_dst[i];
 
     if ((rc = posix_spawn_file_actions_init(&fa)) != 0) return rc;
     if ((rc = posix_spawnattr_init(&attr)) != 0) { posix_spawn_file_actions_destroy(&fa); return rc; }
@@ -36,13 +34,14 @@ int cs_spawn(const char *path, char *const argv[], char *const envp[],
         rc = posix_spawn_file_actions_adddup2(&fa, fd_src[i], scratch + i);
     for (int i = 0; i < nfds && rc == 0; i++)
         rc = posix_spawn_file_actions_adddup2(&fa, scratch + i, fd_dst[i]);
-    // Descriptors 0-2 that the map does not name are closed as well.
-    for (int fd = 0; fd <= 2 && rc == 0; fd++) {
+    // Every other descriptor goes: those below the scratch range one by one
+    // (glibc ignores EBADF for a close action), the rest with closefrom.
+    for (int fd = 0; fd < scratch + nfds && rc == 0; fd++) {
         int named = 0;
         for (int i = 0; i < nfds; i++) if (fd_dst[i] == fd) named = 1;
         if (!named) rc = posix_spawn_file_actions_addclose(&fa, fd);
     }
-    if (rc == 0) rc = posix_spawn_file_actions_addclosefrom_np(&fa, max_dst + 1);
+    if (rc == 0) rc = posix_spawn_file_actions_addclosefrom_np(&fa, scratch + nfds);
     if (rc == 0 && dir != NULL) rc = posix_spawn_file_actions_addchdir_np(&fa, dir);
 
     short sflags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
