@@ -9,7 +9,7 @@ STATIC_FLAGS = -c release --scratch-path $(STATIC_SCRATCH) -Xswiftc -static-exec
 STATIC_BIN = $(STATIC_SCRATCH)/release
 PRODUCTS = ttrpc-bench
 
-.PHONY: help build release test test-unit test-static proto bench install clean
+.PHONY: help build release test test-unit test-static proto bench install clean guest
 
 help:
 	@echo "make build      debug build of everything (what the tests use)"
@@ -18,6 +18,7 @@ help:
 	@echo "make proto      regenerate Sources/Protocols/Generated from proto/"
 	@echo "make bench      benchmarks, side by side with containerd's runc shim"
 	@echo "make install    install the static binaries into \$$(DESTDIR)\$$(PREFIX)/bin"
+	@echo "make guest      development guest (kernel, nvdimm image, initrd) in build/guest"
 
 build:
 	$(SWIFT) build --build-tests
@@ -47,6 +48,14 @@ bench: release
 install: release
 	install -d $(DESTDIR)$(PREFIX)/bin
 	for p in $(PRODUCTS); do install -m 0755 $(STATIC_BIN)/$$p $(DESTDIR)$(PREFIX)/bin/$$p; done
+
+# The development guest: hack/guest/README.md. It carries the release build's
+# kata-agent; GUEST_AGENT=/path installs that file instead and skips the
+# release build. Kernel and images are cached outside the tree
+# (KATA_GUEST_CACHE, default /var/cache/kata-shim-guest).
+GUEST_AGENT ?=
+guest: $(if $(GUEST_AGENT),,release)
+	bash hack/guest/build.sh --agent $(or $(GUEST_AGENT),$(STATIC_BIN)/kata-agent) --out build/guest
 
 clean:
 	rm -rf .build $(STATIC_SCRATCH)

@@ -9,7 +9,9 @@ let package = Package(
     products: [
         .library(name: "TTRPC", targets: ["TTRPC"]),
         .library(name: "Protocols", targets: ["Protocols"]),
+        .library(name: "Agent", targets: ["Agent"]),
         .executable(name: "ttrpc-bench", targets: ["ttrpc-bench"]),
+        .executable(name: "kata-agent", targets: ["kata-agent"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -22,6 +24,9 @@ let package = Package(
     targets: [
         // What Glibc hides from Swift: GNU posix_spawn extensions, pidfd, setns, the vhost-vsock ioctl.
         .target(name: "CLinux"),
+
+        // The agent's policy check: a Rego subset, pure Swift (no Foundation) for the static guest binary.
+        .target(name: "AgentPolicy"),
 
         // Generated swift-protobuf messages (`make proto`); no transport.
         .target(
@@ -38,6 +43,40 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // The development guest agent: serves grpc.AgentService and grpc.Health
+        // over vsock / virtio-serial (or a unix socket on the host), runs
+        // containers with crun.
+        .target(
+            name: "GuestAgent",
+            dependencies: [
+                "TTRPC", "Protocols", "CLinux", "AgentPolicy",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The typed host-side client of the kata agent.
+        .target(
+            name: "Agent",
+            dependencies: [
+                "TTRPC", "Protocols",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+        .executableTarget(
+            name: "kata-agent",
+            dependencies: [
+                "GuestAgent", "TTRPC",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -87,6 +126,16 @@ let package = Package(
             ]
         ),
         .testTarget(name: "CLinuxTests", dependencies: ["CLinux"]),
+        .testTarget(name: "AgentPolicyTests", dependencies: ["AgentPolicy"]),
+        .testTarget(
+            name: "GuestAgentTests",
+            dependencies: [
+                "GuestAgent", "Agent", "TTRPC", "Protocols", "CLinux", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
         .testTarget(
             name: "ProtocolsTests",
             dependencies: [

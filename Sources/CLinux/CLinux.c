@@ -116,3 +116,98 @@ int cs_vsock_loopback_probe(unsigned int port, char *why, int why_len) {
     close(listener);
     return ok;
 }
+
+/* --- console socket and terminal size ----------------------------------- */
+#include <poll.h>
+#include <sys/un.h>
+#include <termios.h>
+
+int cs_unix_listen(const char *path) {
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    struct sockaddr_un addr;
+    memset(&addr, 0, sizeof(addr));
+    addr.sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof(addr.sun_path)) { close(fd); return -ENAMETOOLONG; }
+    strcpy(addr.sun_path, path);
+    unlink(path);
+    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || listen(fd, 1) != 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    return fd;
+}
+
+int cs_accept_and_receive_fd(int listen_fd, int timeout_ms) {
+    struct pollfd p = { .fd = listen_fd, .events = POLLIN };
+    int n = poll(&p, 1, timeout_ms);
+    if (n == 0) return -ETIMEDOUT;
+    if (n < 0) return -errno;
+    int conn = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (conn < 0) return -errno;
+    char data[256];
+    struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) };
+    union { struct cmsghdr align; char buf[CMSG_SPACE(sizeof(int))]; } control;
+    struct msghdr msg;
+    memset(&msg, 0, sizeof(msg));
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof(control.buf);
+    struct pollfd q = { .fd = conn, .events = POLLIN };
+    if (poll(&q, 1, timeout_ms) <= 0) { close(conn); return -ETIMEDOUT; }
+    ssize_t got = recvmsg(conn, &msg, MSG_CMSG_CLOEXEC);
+    int e = errno;
+    close(conn);
+    if (got < 0) return -e;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    if (c == NULL || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) return -EBADMSG;
+    int fd;
+    memcpy(&fd, CMSG_DATA(c), sizeof(int));
+    return fd;
+}
+
+int cs_set_pipe_size(int fd, int size) {
+    return fcntl(fd, F_SETPIPE_SZ, size);
+}
+
+int cs_set_window_size(int fd, unsigned short rows, unsigned short columns) {
+    struct winsize ws = { .ws_row = rows, .ws_col = columns };
+    return ioctl(fd, TIOCSWINSZ, &ws);
+}
+
+/* --- netlink sockets in another network namespace (agent network RPCs) --- */
+#include <pthread.h>
+
+struct cs_netns_socket_job {
+    const char *path;
+    int protocol;
+    int result;
+};
+
+static void *cs_netns_socket_thread(void *arg) {
+    struct cs_netns_socket_job *job = arg;
+    int ns = open(job->path, O_RDONLY | O_CLOEXEC);
+    if (ns < 0) { job->result = -errno; return NULL; }
+    if (setns(ns, CLONE_NEWNET) != 0) {
+        job->result = -errno;
+        close(ns);
+        return NULL;
+    }
+    close(ns);
+    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, job->protocol);
+    job->result = fd < 0 ? -errno : fd;
+    // The thread ends here, and its namespace with it.
+    return NULL;
+}
+
+int cs_netlink_socket_in_netns(const char *netns_path, int protocol) {
+    struct cs_netns_socket_job job = { .path = netns_path, .protocol = protocol, .result = -EINVAL };
+    pthread_t thread;
+    int rc = pthread_create(&thread, NULL, cs_netns_socket_thread, &job);
+    if (rc != 0) return -rc;
+    rc = pthread_join(thread, NULL);
+    if (rc != 0) return -rc;
+    return job.result;
+}

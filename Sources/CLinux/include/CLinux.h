@@ -57,3 +57,41 @@ int cs_vsock_loopback_probe(unsigned int port, char *why, int why_len);
 }
 #endif
 #endif
+
+#ifndef CLINUX_TTY_H
+#define CLINUX_TTY_H
+#ifdef __cplusplus
+extern "C" {
+#endif
+/// A listening unix socket at `path` (for an OCI runtime's --console-socket).
+/// Returns the descriptor (CLOEXEC) or -errno.
+int cs_unix_listen(const char *path);
+/// Accepts one connection on `listen_fd` within `timeout_ms` and receives one
+/// descriptor sent with SCM_RIGHTS (the pty master crun sends). Returns the
+/// descriptor (CLOEXEC) or -errno (-ETIMEDOUT when nobody connected).
+int cs_accept_and_receive_fd(int listen_fd, int timeout_ms);
+/// TIOCSWINSZ on a terminal descriptor.
+int cs_set_window_size(int fd, unsigned short rows, unsigned short columns);
+/// F_SETPIPE_SZ (agent.container_pipe_size).
+int cs_set_pipe_size(int fd, int size);
+#ifdef __cplusplus
+}
+#endif
+#endif
+
+#ifndef CLINUX_NETNS_H
+#define CLINUX_NETNS_H
+#ifdef __cplusplus
+extern "C" {
+#endif
+/* --- netlink sockets in another network namespace (agent network RPCs) --- */
+/// socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, `protocol`) created inside the
+/// network namespace at `netns_path` (e.g. /run/netns/NAME). A short-lived
+/// thread joins the namespace, creates the socket and exits, so no thread of
+/// the caller changes namespace; the socket stays bound to that namespace.
+/// Returns the descriptor or -errno.
+int cs_netlink_socket_in_netns(const char *netns_path, int protocol);
+#ifdef __cplusplus
+}
+#endif
+#endif

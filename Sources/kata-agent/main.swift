@@ -1,0 +1,126 @@
+// The development guest agent: PID 1 of the guest (after a minimal init), or
+// an ordinary process on a host for tests.
+import ArgumentParser
+import Dispatch
+import Glibc
+import GuestAgent
+import Logging
+import NIOCore
+import NIOPosix
+import TTRPC
+
+@main
+struct KataAgent: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kata-agent",
+        abstract: "Serves the Kata agent protocol (grpc.AgentService, grpc.Health) and runs containers with an OCI runtime.")
+
+    @Option(name: .customLong("listen"), help: "unix:///PATH or vsock://CID:PORT (repeatable). Default: vsock port 1024 and the virtio-serial port agent.channel.0.")
+    var listen: [String] = []
+
+    @Option(help: "State directory (bundles, sandbox files, runtime state).")
+    var stateDir = "/run/kata-containers"
+
+    @Option(help: "OCI runtime executable (crun; runc also works).")
+    var runtime = "/usr/bin/crun"
+
+    @Option(help: "Parent of container cgroups whose spec names none.")
+    var cgroupParent = "/kata"
+
+    @Option(help: "Kernel command line to read agent.* parameters from.")
+    var kernelCmdline = "/proc/cmdline"
+
+    @Option(help: "Where to write agent.* parameters meant for guest components.")
+    var guestComponentsFile = "/run/kata-containers/guest-components/agent-params.env"
+
+    @Option(help: "Log level (overrides agent.log): trace, debug, info, warning, error.")
+    var logLevel: String?
+
+    @Option(help: "Network namespace (path, e.g. /run/netns/NAME) for the network RPCs; default: the agent's own.")
+    var netns: String?
+
+    @Flag(help: "Allow SetGuestDateTime to set the clock (implied when running as PID 1).")
+    var allowSetClock = false
+
+    func run() async throws {
+        let parameters = KernelParameters(commandLine: (try? String(contentsOfFile: kernelCmdline)) ?? "")
+        let level = Logger.Level(rawValue: logLevel ?? parameters.logLevel ?? "info") ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "kata-agent")
+
+        var configuration = AgentConfiguration()
+        configuration.stateDirectory = stateDir
+        configuration.runtimePath = runtime
+        configuration.cgroupParent = cgroupParent
+        configuration.maySetClock = allowSetClock || getpid() == 1
+        configuration.containerPipeSize = parameters.containerPipeSize ?? 0
+        configuration.guestComponentsParametersFile = guestComponentsFile
+        configuration.networkNamespace = netns
+        if !parameters.forGuestComponents.isEmpty {
+            do {
+                try parameters.writeGuestComponentsFile(to: guestComponentsFile)
+            } catch {
+                logger.error("cannot write \(guestComponentsFile): \(error)")
+            }
+        }
+
+        let agent = AgentService(configuration: configuration, logger: logger)
+        let server = TTRPCServer(services: agent.services, logger: logger)
+        var listeners: [TTRPCListener] = []
+        var serial: Task<Void, Never>?
+        if listen.isEmpty {
+            do {
+                listeners.append(try await server.listen(on: .vsock(cid: UInt32.max, port: 1024)))
+                logger.info("serving on vsock port 1024")
+            } catch {
+                logger.info("no vsock listener: \(error)")
+            }
+            if let port = await AgentListeners.serialPort(named: AgentListeners.serialPortName) {
+                logger.info("serving on virtio-serial port \(port)")
+                serial = Task { await AgentListeners.serveSerialPort(port, server: server, logger: logger) }
+            }
+            if listeners.isEmpty && serial == nil {
+                logger.critical("no channel to serve on: neither vsock nor a virtio-serial port named \(AgentListeners.serialPortName)")
+            }
+        } else {
+            for address in listen {
+                listeners.append(try await server.listen(on: try TTRPCEndpoint(parsing: address)))
+                logger.info("serving on \(address)")
+            }
+        }
+        print("kata-agent ready")
+
+        // SIGTERM (a host test stopping us): remove every container, then exit.
+        signal(SIGTERM, SIG_IGN)
+        let stop = DispatchSource.makeSignalSource(signal: SIGTERM)
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            stop.setEventHandler { continuation.resume() }
+            stop.resume()
+        }
+        stop.cancel()
+        logger.info("stopping")
+        serial?.cancel()
+        await agent.sandbox.destroySandbox()
+        for listener in listeners { try? await listener.close() }
+    }
+}
+
+extension String {
+    init(contentsOfFile path: String) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw IOError(errnoCode: errno, reason: "open \(path)") }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = read(fd, &buffer, buffer.count)
+            if n <= 0 { break }
+            bytes += buffer[0..<n]
+        }
+        self = String(decoding: bytes, as: UTF8.self)
+    }
+}
