@@ -101,6 +101,15 @@ let package = Package(
             ]
         ),
 
+        .executableTarget(
+            name: "guest-boot-bench",
+            dependencies: [
+                "Agent", "TestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "bench/guest-boot-bench"
+        ),
+
         .testTarget(
             name: "TTRPCTests",
             dependencies: [
