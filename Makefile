@@ -26,7 +26,8 @@ build:
 release:
 	$(SWIFT) build $(STATIC_FLAGS)
 
-test: test-unit test-static
+# The VM tests boot build/guest, which carries the release build's agent.
+test: guest test-unit test-static
 
 # protoc-gen-swift (same configuration, shares SwiftProtobuf) feeds the test
 # that fails when the committed generated code is stale.

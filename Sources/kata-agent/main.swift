@@ -43,6 +43,7 @@ struct KataAgent: AsyncParsableCommand {
     var allowSetClock = false
 
     func run() async throws {
+        let startUptime = ((try? String(contentsOfFile: "/proc/uptime")) ?? "").split(separator: " ").first ?? "?"
         let parameters = KernelParameters(commandLine: (try? String(contentsOfFile: kernelCmdline)) ?? "")
         let level = Logger.Level(rawValue: logLevel ?? parameters.logLevel ?? "info") ?? .info
         LoggingSystem.bootstrap { label in
@@ -92,7 +93,8 @@ struct KataAgent: AsyncParsableCommand {
                 logger.info("serving on \(address)")
             }
         }
-        print("kata-agent ready")
+        let uptime = ((try? String(contentsOfFile: "/proc/uptime")) ?? "").split(separator: " ").first ?? "?"
+        print("kata-agent ready (uptime \(uptime) s; started at \(startUptime) s)")
 
         // SIGTERM (a host test stopping us): remove every container, then exit.
         signal(SIGTERM, SIG_IGN)
