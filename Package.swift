@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf.git", exact: "1.39.0", traits: []),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", exact: "0.6.0"),
     ],
     targets: [
         // What Glibc hides from Swift: GNU posix_spawn extensions, pidfd, setns, the vhost-vsock ioctl.
@@ -27,6 +28,25 @@ let package = Package(
 
         // The agent's policy check: a Rego subset, pure Swift (no Foundation) for the static guest binary.
         .target(name: "AgentPolicy"),
+
+        // Children with an exact descriptor map, and one reaper for all of them.
+        .target(
+            name: "ChildProcesses",
+            dependencies: [
+                "CLinux",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+
+        // zlib's inflate, for the gzip payload of cc_init_data (Debian's zlib1g-dev).
+        .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
+
+        // Kata's configuration files, drop-ins, annotations and kernel command line; no processes, no sockets.
+        .target(
+            name: "KataConfig",
+            dependencies: ["CZlib", .product(name: "TOMLKit", package: "TOMLKit")]
+        ),
 
         // Generated swift-protobuf messages (`make proto`); no transport.
         .target(
@@ -53,7 +73,7 @@ let package = Package(
         .target(
             name: "GuestAgent",
             dependencies: [
-                "TTRPC", "Protocols", "CLinux", "AgentPolicy",
+                "TTRPC", "Protocols", "CLinux", "AgentPolicy", "ChildProcesses",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -61,6 +81,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // QEMU: the command line, QMP, the VM process; knows nothing of containerd.
+        .target(
+            name: "Hypervisor",
+            dependencies: [
+                "CLinux", "ChildProcesses",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // The typed host-side client of the kata agent.
         .target(
             name: "Agent",
@@ -135,7 +167,12 @@ let package = Package(
             ]
         ),
         .testTarget(name: "CLinuxTests", dependencies: ["CLinux"]),
+        .testTarget(
+            name: "HypervisorTests",
+            dependencies: ["Hypervisor", "ChildProcesses", "TestSupport"]
+        ),
         .testTarget(name: "AgentPolicyTests", dependencies: ["AgentPolicy"]),
+        .testTarget(name: "KataConfigTests", dependencies: ["KataConfig"], exclude: ["Fixtures"]),
         .testTarget(
             name: "GuestAgentTests",
             dependencies: [

@@ -1,3 +1,4 @@
+import ChildProcesses
 import Glibc
 
 /// The OCI runtime that runs containers: crun in the guest. runc is accepted

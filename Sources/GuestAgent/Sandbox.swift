@@ -1,4 +1,5 @@
 #if canImport(FoundationEssentials)
+import ChildProcesses
 import FoundationEssentials
 #else
 import Foundation

@@ -37,9 +37,9 @@ import Testing
     }
 
     @Test func childSeesExactlyTheMappedDescriptors() throws {
-        // Two descriptors the parent holds without CLOEXEC: only the mapped one may reach the child.
-        let leaked = open("/dev/zero", O_RDONLY)
-        let mapped = open("/dev/zero", O_RDONLY)
+        // Two descriptors the parent holds: only the mapped one may reach the child.
+        let leaked = open("/dev/zero", O_RDONLY)  // inheritable on purpose: cs_spawn must still close it
+        let mapped = open("/dev/zero", O_RDONLY | O_CLOEXEC)
         defer { close(leaked); close(mapped) }
         let (output, status) = try spawnAndRead(script: "ls /proc/self/fd; readlink /proc/self/fd/7", extraMap: [(mapped, 7)])
         #expect(status == 0)
@@ -50,15 +50,17 @@ import Testing
     }
 
     @Test func mapSurvivesOverlappingSourcesAndTargets() throws {
-        // Swap two descriptors: a naive dup2 order would lose one of them.
+        // Swap two descriptors: each source is the other's target, so a naive
+        // dup2 order would lose one. Fresh CLOEXEC duplicates: fixed numbers
+        // would collide with descriptors of tests running in parallel.
         var a: [Int32] = [0, 0]
         var b: [Int32] = [0, 0]
         #expect(cs_pipe_cloexec(&a) == 0 && cs_pipe_cloexec(&b) == 0)
-        let fdA = dup2(a[1], 20), fdB = dup2(b[1], 21)
-        defer { [a[0], a[1], b[0], b[1], fdA, fdB].forEach { close($0) } }
-        let (_, status) = try spawnAndRead(script: "echo to-a >&21; echo to-b >&20", extraMap: [(fdA, 21), (fdB, 20)])
+        let fdA = fcntl(a[1], F_DUPFD_CLOEXEC, 3), fdB = fcntl(b[1], F_DUPFD_CLOEXEC, 3)
+        let (_, status) = try spawnAndRead(script: "echo to-a >&\(fdB); echo to-b >&\(fdA)", extraMap: [(fdA, fdB), (fdB, fdA)])
         #expect(status == 0)
-        close(a[1]); close(b[1]); close(fdA); close(fdB)
+        [a[1], b[1], fdA, fdB].forEach { close($0) }
+        defer { close(a[0]); close(b[0]) }
         var buffer = [UInt8](repeating: 0, count: 64)
         let nA = read(a[0], &buffer, 64)
         #expect(String(decoding: buffer[..<max(nA, 0)], as: UTF8.self) == "to-a\n")

@@ -2,24 +2,29 @@ import CLinux
 import Glibc
 import NIOPosix
 
-/// Runs short helper commands (crun subcommands) and returns their output.
-struct CommandRunner: Sendable {
-    let reaper: ChildReaper
+/// Runs short helper commands (an OCI runtime's subcommands, `ip`, ...) and
+/// returns their output.
+public struct CommandRunner: Sendable {
+    public let reaper: ChildReaper
 
-    struct Result: Sendable {
-        var status: ExitStatus
-        var output: String
+    public init(reaper: ChildReaper = .shared) {
+        self.reaper = reaper
+    }
+
+    public struct Result: Sendable {
+        public var status: ExitStatus
+        public var output: String
     }
 
     /// Runs `arguments` with stdin from /dev/null (or `stdio` when given) and
     /// captures stdout and stderr together. Never blocks a cooperative thread:
     /// the output is read on NIO's thread pool while the reaper reports the exit.
-    func run(_ arguments: [String], environment: [String] = defaultEnvironment,
+    public func run(_ arguments: [String], environment: [String] = defaultEnvironment,
              stdio: (stdin: Int32, stdout: Int32, stderr: Int32)? = nil,
              extraDescriptors: [(source: Int32, target: Int32)] = [],
              directory: String? = nil) async throws -> Result {
         var pipe: [Int32] = [-1, -1]
-        guard cs_pipe_cloexec(&pipe) == 0 else { throw AgentError.failed("pipe: \(String(cString: strerror(errno)))") }
+        guard cs_pipe_cloexec(&pipe) == 0 else { throw SpawnError(path: arguments[0], errno: errno) }
         let devnull = open("/dev/null", O_RDWR | O_CLOEXEC)
         defer { close(devnull) }
         var map: [(source: Int32, target: Int32)]
@@ -47,7 +52,7 @@ struct CommandRunner: Sendable {
         return Result(status: status, output: text)
     }
 
-    static let defaultEnvironment = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
+    public static let defaultEnvironment = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
 
     private static func readAll(_ fd: Int32) -> String {
         var bytes: [UInt8] = []

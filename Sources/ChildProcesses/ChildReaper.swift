@@ -139,9 +139,16 @@ public final class ChildReaper: Sendable {
         let rc = cs_spawn(path, &argv, &envp, sources, targets, Int32(descriptors.count), directory,
                           newProcessGroup ? Int32(CS_SPAWN_SETPGROUP) : 0, &pid)
         guard rc == 0 else {
-            throw AgentError.failed("cannot start \(path): \(String(cString: strerror(rc)))")
+            throw SpawnError(path: path, errno: rc)
         }
         noteChild()
         return pid
     }
+}
+
+/// A child that could not be started.
+public struct SpawnError: Error, CustomStringConvertible, Sendable {
+    public var path: String
+    public var errno: Int32
+    public var description: String { "cannot start \(path): \(String(cString: strerror(errno)))" }
 }

@@ -1,0 +1,55 @@
+import CZlib
+
+/// gzip decompression with the system zlib (multi-member streams, as Go's
+/// `gzip.Reader` reads them), bounded so that a small annotation cannot
+/// expand into gigabytes.
+enum Gzip {
+    enum Failure: Error, Equatable {
+        /// zlib's reason (bad header, CRC mismatch, ...).
+        case corrupt(String)
+        /// The stream ends before its trailer.
+        case truncated
+        /// More output than `limit` bytes.
+        case tooLarge(limit: Int)
+    }
+
+    static func decompress(_ input: [UInt8], limit: Int) throws(Failure) -> [UInt8] {
+        guard !input.isEmpty else { throw .truncated }
+        var stream = z_stream()
+        guard cz_inflate_init_gzip(&stream) == Z_OK else { throw .corrupt("zlib cannot start inflating") }
+        defer { inflateEnd(&stream) }
+        var output: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 32768)
+        var source = input
+        let result: Failure? = source.withUnsafeMutableBufferPointer { inputBuffer -> Failure? in
+            stream.next_in = inputBuffer.baseAddress
+            stream.avail_in = UInt32(inputBuffer.count)
+            while true {
+                let status = buffer.withUnsafeMutableBufferPointer { out -> Int32 in
+                    stream.next_out = out.baseAddress
+                    stream.avail_out = UInt32(out.count)
+                    let status = inflate(&stream, Z_NO_FLUSH)
+                    output.append(contentsOf: out[0..<(out.count - Int(stream.avail_out))])
+                    return status
+                }
+                if output.count > limit { return .tooLarge(limit: limit) }
+                switch status {
+                case Z_STREAM_END:
+                    // Another gzip member may follow, as `gzip -c a b` writes.
+                    if stream.avail_in == 0 { return nil }
+                    guard inflateReset(&stream) == Z_OK else { return .corrupt("zlib cannot restart") }
+                case Z_OK:
+                    continue
+                case Z_BUF_ERROR:
+                    if stream.avail_in == 0 { return .truncated }
+                    continue
+                default:
+                    let reason = stream.msg.map { String(cString: $0) } ?? "error \(status)"
+                    return .corrupt(reason)
+                }
+            }
+        }
+        if let result { throw result }
+        return output
+    }
+}
