@@ -85,7 +85,7 @@ let package = Package(
         .target(
             name: "Hypervisor",
             dependencies: [
-                "CLinux", "ChildProcesses",
+                "CLinux", "ChildProcesses", "KataConfig",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -105,7 +105,7 @@ let package = Package(
         .executableTarget(
             name: "kata-agent",
             dependencies: [
-                "GuestAgent", "TTRPC",
+                "GuestAgent", "TTRPC", "ChildProcesses",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -169,7 +169,8 @@ let package = Package(
         .testTarget(name: "CLinuxTests", dependencies: ["CLinux"]),
         .testTarget(
             name: "HypervisorTests",
-            dependencies: ["Hypervisor", "ChildProcesses", "TestSupport"]
+            dependencies: ["Hypervisor", "KataConfig", "Agent", "ChildProcesses", "TestSupport"],
+            exclude: ["Golden"]
         ),
         .testTarget(name: "AgentPolicyTests", dependencies: ["AgentPolicy"]),
         .testTarget(name: "KataConfigTests", dependencies: ["KataConfig"], exclude: ["Fixtures"]),

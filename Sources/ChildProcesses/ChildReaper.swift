@@ -32,11 +32,14 @@ public enum ExitStatus: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// Spawns children with an exact descriptor map and reaps every child of this
-/// process: those it spawned and the orphans re-parented to it (the agent is a
-/// child subreaper, or PID 1 in the guest; containers' processes land here
-/// when crun exits). One thread blocks in `waitpid(-1)`; waiters are resumed
-/// with the status whether they asked before or after the exit.
+/// Spawns children with an exact descriptor map and reaps them. By default
+/// only the children it spawned, each with its own `waitpid(pid)`, so that
+/// other code in the process (Foundation's Process, a test runner) keeps its
+/// children. `reapAllChildren()` switches to reaping every child, the orphans
+/// re-parented to us included: the agent is a child subreaper, or PID 1 in the
+/// guest, and containers' processes land there when the runtime exits; one
+/// thread then blocks in `waitpid(-1)`. Waiters are resumed with the status
+/// whether they asked before or after the exit.
 public final class ChildReaper: Sendable {
     public static let shared = ChildReaper()
 
@@ -45,7 +48,7 @@ public final class ChildReaper: Sendable {
         /// Exits nobody has asked for yet (bounded: orphans nobody waits for).
         var unclaimed: [pid_t: ExitStatus] = [:]
         var unclaimedOrder: [pid_t] = []
-        var started = false
+        var reapsAll = false
     }
 
     private let state = NIOLockedValueBox(State())
@@ -54,22 +57,38 @@ public final class ChildReaper: Sendable {
 
     private init() {}
 
-    /// Starts the reaping thread (once) and makes this process a child subreaper.
-    public func start() {
+    /// Makes this process a child subreaper and reaps every child from now on.
+    public func reapAllChildren() {
         let first = state.withLockedValue { state -> Bool in
-            defer { state.started = true }
-            return !state.started
+            defer { state.reapsAll = true }
+            return !state.reapsAll
         }
         guard first else { return }
         _ = cs_set_child_subreaper()
+        startThread { $0.reapForever() }
+    }
+
+    private func startThread(_ body: @escaping @Sendable (ChildReaper) -> Void) {
+        final class Box { let body: () -> Void; init(_ body: @escaping () -> Void) { self.body = body } }
+        let box = Unmanaged.passRetained(Box { body(self) })
         var thread = pthread_t()
-        let box = Unmanaged.passRetained(self)
         pthread_create(&thread, nil, { argument in
-            let reaper = Unmanaged<ChildReaper>.fromOpaque(argument!).takeRetainedValue()
-            reaper.reapForever()
+            Unmanaged<Box>.fromOpaque(argument!).takeRetainedValue().body()
             return nil
         }, box.toOpaque())
         pthread_detach(thread)
+    }
+
+    /// Waits for one child of ours on a thread of its own.
+    private func reapOne(_ pid: pid_t) {
+        startThread { reaper in
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 {
+                // Interrupted; or already reaped by a reapAllChildren() switch, which delivers it.
+                if errno != EINTR { return }
+            }
+            reaper.deliver(pid: pid, status: ExitStatus(waitStatus: status))
+        }
     }
 
     private func reapForever() {
@@ -126,7 +145,6 @@ public final class ChildReaper: Sendable {
         _ path: String, _ arguments: [String], environment: [String],
         descriptors: [(source: Int32, target: Int32)], directory: String? = nil, newProcessGroup: Bool = false
     ) throws -> pid_t {
-        start()
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         var envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
         defer {
@@ -141,7 +159,11 @@ public final class ChildReaper: Sendable {
         guard rc == 0 else {
             throw SpawnError(path: path, errno: rc)
         }
-        noteChild()
+        if state.withLockedValue({ $0.reapsAll }) {
+            noteChild()
+        } else {
+            reapOne(pid)
+        }
         return pid
     }
 }

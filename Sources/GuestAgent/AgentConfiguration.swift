@@ -16,6 +16,10 @@ public struct AgentConfiguration: Sendable {
     /// The network namespace the network RPCs act on (a path such as
     /// /run/netns/NAME); nil: the agent's own, as in a guest.
     public var networkNamespace: String?
+    /// Where the sandbox's DNS configuration is bind-mounted (the guest's
+    /// empty /etc/resolv.conf); nil leaves it in the state directory only, as
+    /// on a host, whose own resolv.conf must never be covered.
+    public var resolvConfMountPoint: String?
     /// Agent version reported by Version and GetGuestDetails.
     public var version = "0.1.0"
 

@@ -30,7 +30,8 @@ public actor Sandbox {
         self.reaper = reaper
         self.runtime = OCIRuntime(path: configuration.runtimePath, root: configuration.stateDirectory + "/runtime",
                                   runner: CommandRunner(reaper: reaper))
-        reaper.start()
+        // Containers' processes are re-parented to the agent when the runtime exits.
+        reaper.reapAllChildren()
     }
 
     var containersDirectory: String { configuration.stateDirectory + "/containers" }
@@ -52,10 +53,15 @@ public actor Sandbox {
         }
         let sandboxDirectory = configuration.stateDirectory + "/sandbox"
         try makeDirectories(sandboxDirectory)
-        if !request.dns.isEmpty {
-            try writeFile(sandboxDirectory + "/resolv.conf", Array((request.dns.joined(separator: "\n") + "\n").utf8))
-        }
         var mounted: [String] = []
+        if !request.dns.isEmpty {
+            let resolvConf = sandboxDirectory + "/resolv.conf"
+            try writeFile(resolvConf, Array((request.dns.joined(separator: "\n") + "\n").utf8))
+            if let target = configuration.resolvConfMountPoint {
+                try StorageMounter.mountFilesystem(source: resolvConf, target: target, type: "none", options: ["bind"])
+                mounted.append(target)
+            }
+        }
         do {
             for storage in request.storages {
                 if let point = try StorageMounter.mount(storage) { mounted.append(point) }

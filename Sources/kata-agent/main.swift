@@ -1,6 +1,7 @@
 // The development guest agent: PID 1 of the guest (after a minimal init), or
 // an ordinary process on a host for tests.
 import ArgumentParser
+import ChildProcesses
 import Dispatch
 import Glibc
 import GuestAgent
@@ -10,7 +11,7 @@ import NIOPosix
 import TTRPC
 
 @main
-struct KataAgent: AsyncParsableCommand {
+struct KataAgent: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kata-agent",
         abstract: "Serves the Kata agent protocol (grpc.AgentService, grpc.Health) and runs containers with an OCI runtime.")
@@ -42,7 +43,12 @@ struct KataAgent: AsyncParsableCommand {
     @Flag(help: "Allow SetGuestDateTime to set the clock (implied when running as PID 1).")
     var allowSetClock = false
 
-    func run() async throws {
+    func run() throws {
+        let command = self
+        try BlockingMain.run { try await command.serve() }
+    }
+
+    func serve() async throws {
         let startUptime = ((try? String(contentsOfFile: "/proc/uptime")) ?? "").split(separator: " ").first ?? "?"
         let parameters = KernelParameters(commandLine: (try? String(contentsOfFile: kernelCmdline)) ?? "")
         let level = Logger.Level(rawValue: logLevel ?? parameters.logLevel ?? "info") ?? .info
@@ -58,6 +64,8 @@ struct KataAgent: AsyncParsableCommand {
         configuration.runtimePath = runtime
         configuration.cgroupParent = cgroupParent
         configuration.maySetClock = allowSetClock || getpid() == 1
+        // The guest's init: its /etc/resolv.conf is an empty mount point for the sandbox's DNS.
+        if getpid() == 1 { configuration.resolvConfMountPoint = "/etc/resolv.conf" }
         configuration.containerPipeSize = parameters.containerPipeSize ?? 0
         configuration.guestComponentsParametersFile = guestComponentsFile
         configuration.networkNamespace = netns

@@ -70,7 +70,7 @@ import TTRPC
             let details = try await client.guestDetails()
             #expect(details.agentDetails.initDaemon, "the agent is the guest's PID 1")
             try await client.createSandbox(Grpc_CreateSandboxRequest.with {
-                $0.hostname = "vm-sandbox"; $0.sandboxID = "sb"
+                $0.hostname = "vm-sandbox"; $0.sandboxID = "sb"; $0.dns = ["nameserver 198.18.0.53"]
                 $0.storages = [Grpc_Storage.with {
                     $0.driver = "ephemeral"; $0.source = "shm"; $0.fstype = "tmpfs"
                     $0.mountPoint = "/run/kata-containers/sandbox/shm"; $0.options = ["mode=1777", "size=65536k"]
@@ -85,9 +85,11 @@ import TTRPC
             #expect(first.output.contains("rootflags=dax"), "nvdimm root with DAX: \(first.output)")
             #expect(lines.last == "out")
 
-            // Without a UTS namespace of its own a container sees the sandbox's hostname.
-            let hostname = try await Self.run(client, "c2", Self.spec(["hostname"], namespaces: ["pid", "ipc", "mount"]))
-            #expect(hostname.output == "vm-sandbox\n")
+            // Without a UTS namespace of its own a container sees the sandbox's hostname,
+            // and the guest's /etc/resolv.conf carries the sandbox's DNS.
+            let hostname = try await Self.run(client, "c2", Self.spec(["sh", "-c", "hostname; cat /run/resolv.conf"], namespaces: ["pid", "ipc", "mount"],
+                extraMounts: [Grpc_Mount.with { $0.destination = "/run"; $0.source = "/etc"; $0.type = "bind"; $0.options = ["rbind", "ro"] }]))
+            #expect(hostname.output == "vm-sandbox\nnameserver 198.18.0.53\n")
 
             // agent.* parameters for guest components are in a file under /run.
             let params = try await Self.run(client, "c3", Self.spec(["cat", "/run/agent-params.env"], extraMounts: [

@@ -140,3 +140,21 @@ import Testing
         }
     }
 }
+
+/// The schema table itself.
+@Suite struct ConfigurationSchemaTests {
+    @Test func noKeyIsListedTwice() {
+        for (section, keys) in ConfigurationSchema.knownKeys {
+            #expect(Set(keys.map(\.name)).count == keys.count, "\(section)")
+        }
+    }
+
+    @Test func ourKeysAreKnownWithTheirTypes() {
+        #expect(ConfigurationSchema.key("accelerator", in: "hypervisor.qemu") == ConfigurationKey(name: "accelerator", type: .string))
+        #expect(ConfigurationSchema.key("agent_channel", in: "hypervisor.qemu")?.type == .string)
+        #expect(ConfigurationSchema.key("default_memory", in: "hypervisor.qemu") == ConfigurationKey(name: "default_memory", type: .unsignedInteger, unit: "MiB"))
+        #expect(ConfigurationSchema.key("default_vcpus", in: "hypervisor.qemu")?.type == .number)
+        #expect(ConfigurationSchema.key("jailer_path", in: "hypervisor.qemu")?.used == false)
+        #expect(ConfigurationSchema.key("nope", in: "hypervisor.qemu") == nil)
+    }
+}

@@ -98,7 +98,7 @@ public struct ConfigurationLoader: Sendable {
         let configuration = try decoder.decode(mainFile: mainName)
         try ConfigurationValidator(configuration: configuration, origins: decoder.origins, mainFile: mainName).validate()
         return LoadedConfiguration(
-            configuration: configuration, path: resolved, source: source, dropIns: dropIns,
+            configuration: configuration, path: resolved, name: mainName, source: source, dropIns: dropIns,
             warnings: skipped + decoder.warnings, origins: decoder.origins)
     }
 

@@ -3,6 +3,9 @@ public struct LoadedConfiguration: Sendable, Equatable {
     public var configuration: KataConfiguration
     /// The main file, symlinks resolved (its directory holds `config.d/`).
     public var path: String
+    /// The main file as messages name it: the base name of the path that was
+    /// chosen (before resolving symlinks).
+    public var name: String
     /// How `path` was chosen.
     public var source: ConfigPathSource
     /// The drop-ins applied, in order (full paths).
@@ -15,6 +18,6 @@ public struct LoadedConfiguration: Sendable, Equatable {
 
     /// The file that set `keyPath`, or the main file when the key kept its default.
     public func origin(of keyPath: String) -> String {
-        origins[keyPath] ?? FileSystem.baseName(of: path)
+        origins[keyPath] ?? name
     }
 }

@@ -7,18 +7,6 @@ struct ConfigurationField<Root> {
     let decode: (TOMLNode, inout Root) throws(ValueMismatch) -> String?
 }
 
-/// A value that does not fit its key: the message says what was expected.
-struct ValueMismatch: Error {
-    var expected: String
-    /// When set, replaces the default "found <value>" wording.
-    var found: String?
-
-    init(expected: String, found: String? = nil) {
-        self.expected = expected
-        self.found = found
-    }
-}
-
 extension ConfigurationField {
     /// Known to Kata, checked for its type, not used by this runtime.
     static func ignored(_ name: String, _ type: ConfigurationValueType, unit: String? = nil) -> Self {
@@ -145,46 +133,5 @@ extension ConfigurationField {
             root[keyPath: path] = value
             return note
         }
-    }
-}
-
-extension TOMLNode {
-    func string(_ key: ConfigurationKey) throws(ValueMismatch) -> String {
-        guard case .string(let s) = self else { throw ValueMismatch(expected: key.expected) }
-        return s
-    }
-
-    func bool(_ key: ConfigurationKey) throws(ValueMismatch) -> Bool {
-        guard case .boolean(let b) = self else { throw ValueMismatch(expected: key.expected) }
-        return b
-    }
-
-    func unsigned(_ key: ConfigurationKey, max: UInt64) throws(ValueMismatch) -> UInt64 {
-        guard case .integer(let i) = self else { throw ValueMismatch(expected: key.expected) }
-        guard i >= 0, UInt64(i) <= max else {
-            let range = "an integer from 0 to \(max)"
-            throw ValueMismatch(expected: key.unit.map { "\(range) (\($0))" } ?? range)
-        }
-        return UInt64(i)
-    }
-
-    func number(_ key: ConfigurationKey) throws(ValueMismatch) -> Double {
-        switch self {
-        case .integer(let i): return Double(i)
-        case .float(let d) where d.isFinite: return d
-        default: throw ValueMismatch(expected: key.expected)
-        }
-    }
-
-    func strings(_ key: ConfigurationKey) throws(ValueMismatch) -> [String] {
-        guard case .array(let elements) = self else { throw ValueMismatch(expected: key.expected) }
-        var out: [String] = []
-        for (index, element) in elements.enumerated() {
-            guard case .string(let s) = element else {
-                throw ValueMismatch(expected: key.expected, found: "\(element.found) at index \(index)")
-            }
-            out.append(s)
-        }
-        return out
     }
 }

@@ -8,19 +8,22 @@ public enum ConfigurationSchema {
     public static let sectionNames = ["hypervisor.qemu", "agent.kata", "runtime", "factory", "image"]
 
     /// The known keys of each section, in the order of the table.
-    public static var knownKeys: [String: [ConfigurationKey]] {
-        [
-            "hypervisor.qemu": hypervisorFields.map(\.key),
-            "agent.kata": agentFields.map(\.key),
-            "runtime": runtimeFields.map(\.key),
-            "factory": factoryFields.map(\.key),
-            "image": imageFields.map(\.key),
-        ]
+    public static let knownKeys: [String: [ConfigurationKey]] = [
+        "hypervisor.qemu": hypervisorFields.map(\.key),
+        "agent.kata": agentFields.map(\.key),
+        "runtime": runtimeFields.map(\.key),
+        "factory": factoryFields.map(\.key),
+        "image": imageFields.map(\.key),
+    ]
+
+    /// `section` → key name → key, for lookups while loading.
+    private static let index: [String: [String: ConfigurationKey]] = knownKeys.mapValues { keys in
+        Dictionary(keys.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// The known key `name` of `section`, if any.
     public static func key(_ name: String, in section: String) -> ConfigurationKey? {
-        knownKeys[section]?.first { $0.name == name }
+        index[section]?[name]
     }
 
     /// `[image]`: a placeholder section of older Kata files, never implemented by Kata either.

@@ -41,7 +41,7 @@ enum FileSystem {
     }
 
     /// Entry names of a directory (no `.` and `..`), sorted byte-wise as Go's
-    /// `os.ReadDir` sorts them; nil when the directory does not exist.
+    /// `os.ReadDir` sorts them; `.notFound` when the directory does not exist.
     static func list(_ path: String) -> Result<[String], Failure> {
         guard let dir = opendir(path) else {
             return .failure(errno == ENOENT ? .notFound : .other(lastError()))

@@ -102,10 +102,3 @@ enum TOMLNode: Sendable, Equatable {
         return out + "\""
     }
 }
-
-/// Where TOML syntax broke, as TOMLKit (toml++) reported it.
-struct TOMLSyntaxError: Error, Sendable {
-    var line: Int
-    var column: Int
-    var reason: String
-}
