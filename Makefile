@@ -45,7 +45,7 @@ test-static: release
 proto:
 	bash hack/protogen.sh Sources/Protocols/Generated
 
-bench: release
+bench: guest
 	bash bench/run.sh $(STATIC_BIN)
 
 install: release

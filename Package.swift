@@ -134,12 +134,12 @@ let package = Package(
         ),
 
         .executableTarget(
-            name: "guest-boot-bench",
+            name: "vm-bench",
             dependencies: [
-                "Agent", "TestSupport",
+                "Agent", "Hypervisor", "TestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            path: "bench/guest-boot-bench"
+            path: "bench/vm-bench"
         ),
 
         .testTarget(

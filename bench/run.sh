@@ -5,3 +5,7 @@ set -euo pipefail
 bin="${1:-.build-static/release}"
 echo "## ttrpc round trip (unix socket)"
 "$bin/ttrpc-bench" --calls 10000
+echo
+echo "## development guest (make guest) and QEMU supervision"
+swift build --product vm-bench >/dev/null
+"$(swift build --show-bin-path)/vm-bench" --runs 5
