@@ -105,7 +105,7 @@ let package = Package(
         .executableTarget(
             name: "kata-agent",
             dependencies: [
-                "GuestAgent", "TTRPC", "ChildProcesses",
+                "GuestAgent", "TTRPC", "ChildProcesses", "Protocols",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

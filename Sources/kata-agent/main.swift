@@ -8,6 +8,7 @@ import GuestAgent
 import Logging
 import NIOCore
 import NIOPosix
+import Protocols
 import TTRPC
 
 @main
@@ -43,9 +44,26 @@ struct KataAgent: ParsableCommand {
     @Flag(help: "Allow SetGuestDateTime to set the clock (implied when running as PID 1).")
     var allowSetClock = false
 
+    @Option(help: "Instead of serving: ask the agent at ADDRESS (unix:///PATH or vsock://CID:PORT) for Health.Check, print its status and exit 0 when it is serving.")
+    var check: String?
+
     func run() throws {
         let command = self
+        if let address = check {
+            try BlockingMain.run { try await command.checkAgent(at: address) }
+            return
+        }
         try BlockingMain.run { try await command.serve() }
+    }
+
+    /// A client of our own protocol: proves a listener (vsock loopback in the guest) end to end.
+    func checkAgent(at address: String) async throws {
+        let client = try await TTRPCClient.connect(to: try TTRPCEndpoint(parsing: address))
+        let response: Grpc_HealthCheckResponse = try await client.call(
+            service: "grpc.Health", method: "Check", request: Grpc_CheckRequest(), timeout: .seconds(10))
+        await client.close()
+        print("\(address): \(response.status)")
+        if response.status != .serving { throw ExitCode(1) }
     }
 
     func serve() async throws {

@@ -97,6 +97,12 @@ import TTRPC
             ]))
             #expect(params.output == "aa_kbc_params=cc_kbc::http://198.18.0.1:8080\n")
 
+            // The agent's vsock listener (port 1024), over the guest's vsock loopback, by the agent binary as a client.
+            let vsock = try await Self.run(client, "vsock", Self.spec(["/run/kata-agent", "--check", "vsock://1:1024"], namespaces: ["pid", "mount"], extraMounts: [
+                Grpc_Mount.with { $0.destination = "/run"; $0.source = "/usr/bin"; $0.type = "bind"; $0.options = ["rbind", "ro"] },
+            ]))
+            #expect(vsock.status == 0 && vsock.output.contains("vsock://1:1024: serving"), "\(vsock)")
+
             // An exec with stdin and stdout into a running container; SignalProcess ends the sleep.
             try await client.createContainer(Grpc_CreateContainerRequest.with { $0.containerID = "box"; $0.execID = "box"; $0.oci = Self.spec(["sleep", "1000"]) })
             try await client.startContainer("box")
