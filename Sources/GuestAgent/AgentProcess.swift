@@ -15,11 +15,7 @@ final class AgentProcess: Sendable {
     /// The terminal's master, kept for TtyWinResize.
     let terminal: Int32?
 
-    private struct ExitState {
-        var status: ExitStatus?
-        var waiters: [CheckedContinuation<ExitStatus, Never>] = []
-    }
-    private let exit = NIOLockedValueBox(ExitState())
+    private let exit = ExitLatch()
 
     init(containerID: String, execID: String, pid: pid_t, stdin: InputStream?, stdout: OutputStreamBuffer,
          stderr: OutputStreamBuffer?, terminal: Int32?, reaper: ChildReaper) {
@@ -30,34 +26,16 @@ final class AgentProcess: Sendable {
         self.stdout = stdout
         self.stderr = stderr
         self.terminal = terminal
-        Task { [self] in
-            self.recordExit(await reaper.wait(for: pid))
+        Task { [exit] in
+            exit.record(await reaper.wait(for: pid))
         }
-    }
-
-    private func recordExit(_ status: ExitStatus) {
-        let waiters = exit.withLockedValue { state -> [CheckedContinuation<ExitStatus, Never>] in
-            state.status = status
-            defer { state.waiters.removeAll() }
-            return state.waiters
-        }
-        for waiter in waiters { waiter.resume(returning: status) }
     }
 
     /// The exit status, once the process has ended.
-    var exitStatus: ExitStatus? { exit.withLockedValue { $0.status } }
+    var exitStatus: ExitStatus? { exit.status }
 
     /// Waits until the process has ended.
-    func wait() async -> ExitStatus {
-        await withCheckedContinuation { continuation in
-            let done = exit.withLockedValue { state -> ExitStatus? in
-                if let status = state.status { return status }
-                state.waiters.append(continuation)
-                return nil
-            }
-            if let done { continuation.resume(returning: done) }
-        }
-    }
+    func wait() async -> ExitStatus { await exit.wait() }
 
     /// Sends `signal`; a process that has already ended is not an error.
     func signal(_ signal: Int32) throws {

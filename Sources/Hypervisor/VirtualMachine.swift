@@ -42,12 +42,12 @@ public final class VirtualMachine: Sendable {
     public let pid: pid_t
     public let qmp: QMPClient
     public let runDirectory: String
-    private let exit: NIOLockedValueBox<(status: ExitStatus?, waiters: [CheckedContinuation<ExitStatus, Never>])>
+    private let exit: ExitLatch
     private let watchers = NIOLockedValueBox<[Task<Void, Never>]>([])
     private let logger: Logger
 
     private init(pid: pid_t, qmp: QMPClient, runDirectory: String,
-                 exit: NIOLockedValueBox<(status: ExitStatus?, waiters: [CheckedContinuation<ExitStatus, Never>])>, logger: Logger) {
+                 exit: ExitLatch, logger: Logger) {
         self.exit = exit
         self.pid = pid
         self.qmp = qmp
@@ -83,22 +83,15 @@ public final class VirtualMachine: Sendable {
 
         // The reaper reports QEMU's exit at any time, also while we wait for QMP
         // (a bad argument makes QEMU exit at once).
-        let exit = NIOLockedValueBox<(status: ExitStatus?, waiters: [CheckedContinuation<ExitStatus, Never>])>((nil, []))
+        let exit = ExitLatch()
         let exitTask = Task.detached {
             let status = await reaper.wait(for: pid)
-            let waiters = exit.withLockedValue { state -> [CheckedContinuation<ExitStatus, Never>] in
-                state.status = status
-                defer { state.waiters.removeAll() }
-                return state.waiters
-            }
             logger.info("QEMU \(pid) exited: \(status)")
-            for waiter in waiters { waiter.resume(returning: status) }
+            exit.record(status)
         }
         let qmp: QMPClient
         do {
-            qmp = try await QMPClient.connect(path: launch.qmpSocket, timeout: .seconds(10)) {
-                exit.withLockedValue { $0.status != nil }
-            }
+            qmp = try await QMPClient.connect(path: launch.qmpSocket, timeout: .seconds(10)) { exit.status != nil }
         } catch {
             kill(pid, SIGKILL)
             _ = await exitTask.value
@@ -117,19 +110,10 @@ public final class VirtualMachine: Sendable {
     }
 
     /// How QEMU ended, once it has.
-    public var exitStatus: ExitStatus? { exit.withLockedValue { $0.status } }
+    public var exitStatus: ExitStatus? { exit.status }
 
     /// Returns when QEMU has exited (for any reason).
-    public func waitForExit() async -> ExitStatus {
-        await withCheckedContinuation { continuation in
-            let done = exit.withLockedValue { state -> ExitStatus? in
-                if let status = state.status { return status }
-                state.waiters.append(continuation)
-                return nil
-            }
-            if let done { continuation.resume(returning: done) }
-        }
-    }
+    public func waitForExit() async -> ExitStatus { await exit.wait() }
 
     /// Asks QMP `query-status` every `interval`; the first failure (QEMU gone,
     /// QMP broken, status `internal-error` or `guest-panicked`) is reported
