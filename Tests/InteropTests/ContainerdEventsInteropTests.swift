@@ -10,12 +10,10 @@ import TTRPC
 @Suite(.serialized) struct ContainerdEventsInteropTests {
     @Test(.timeLimit(.minutes(2)))
     func taskExitForwardedToContainerdIsReceived() async throws {
-        let containerd = try PrivateContainerd()
+        let containerd = try await PrivateContainerd()
         defer { containerd.destroy() }
         let events = try containerd.subscribeToEvents()
         defer { events.stop() }
-        // `ctr events` prints nothing until an event arrives: give it time to subscribe.
-        try await Task.sleep(nanoseconds: 500_000_000)
 
         var exit = Containerd_Events_TaskExit()
         exit.containerID = "ttrpc-interop-\(UInt32.random(in: 0..<UInt32.max))"
@@ -32,14 +30,20 @@ import TTRPC
         forward.envelope.topic = "/tasks/exit"
         forward.envelope.event = event
 
+        // `ctr events` shows only what arrives after it has subscribed, and says
+        // nothing when it has: forward until the event shows up (a loaded machine
+        // may take a while to start ctr).
         let client = try await TTRPCClient.connect(to: .unix(path: containerd.ttrpcSocket))
-        let _: Google_Protobuf_Empty = try await client.call(
-            service: "containerd.services.events.ttrpc.v1.Events", method: "Forward", request: forward,
-            timeout: .seconds(5), metadata: [("containerd-namespace-ttrpc", "default")])
+        for _ in 0..<30 where !events.log.contains(exit.containerID) {
+            let _: Google_Protobuf_Empty = try await client.call(
+                service: "containerd.services.events.ttrpc.v1.Events", method: "Forward", request: forward,
+                timeout: .seconds(5), metadata: [("containerd-namespace-ttrpc", "default")])
+            try? await events.waitFor("the TaskExit in `ctr events`", timeout: 1) { events.log.contains(exit.containerID) }
+        }
         await client.close()
 
         // containerd decoded the event (it prints the fields as JSON) and republished it.
-        try events.waitFor("the TaskExit in `ctr events`", timeout: 20) {
+        try await events.waitFor("the TaskExit in `ctr events`", timeout: 5) {
             events.log.contains(exit.containerID)
         }
         let line = events.log.split(separator: "\n").first { $0.contains(exit.containerID) }.map(String.init) ?? ""
@@ -52,7 +56,7 @@ import TTRPC
     /// containerd answers an unknown method with Unimplemented, which our client types.
     @Test(.timeLimit(.minutes(2)))
     func containerdErrorsArriveTyped() async throws {
-        let containerd = try PrivateContainerd()
+        let containerd = try await PrivateContainerd()
         defer { containerd.destroy() }
         let client = try await TTRPCClient.connect(to: .unix(path: containerd.ttrpcSocket))
         do {

@@ -42,7 +42,7 @@ import TTRPC
         let path = dir + "/peer.sock"
         let peer = try BackgroundProcess(["python3", script, "serve", path], logPath: dir + "/peer.log")
         defer { peer.stop() }
-        try peer.waitFor("the python peer to listen") { peer.log.contains("listening") }
+        try await peer.waitFor("the python peer to listen") { peer.log.contains("listening") }
 
         let client = try await TTRPCClient.connect(to: .unix(path: path))
         let payload = Data((0..<300).map { UInt8($0 % 251) })
@@ -54,7 +54,7 @@ import TTRPC
             _ = try await client.call(service: "containerd.task.v2.Task", method: "Delete", payload: Data())
         }
         await client.close()
-        try peer.waitFor("the python peer to exit") { !peer.isRunning }
+        try await peer.waitFor("the python peer to exit") { !peer.isRunning }
 
         let lines = peer.log.split(separator: "\n").filter { $0.hasPrefix("{") }
         #expect(lines.count == 2)

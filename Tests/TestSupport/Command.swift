@@ -121,14 +121,16 @@ public final class BackgroundProcess: @unchecked Sendable {
     public var isRunning: Bool { process.isRunning }
     public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
-    /// Waits until `condition` holds on the log (or anything else), up to `timeout`.
-    public func waitFor(_ what: String, timeout: TimeInterval = 30, _ condition: () -> Bool) throws {
+    /// Waits until `condition` holds on the log (or anything else), up to
+    /// `timeout`, sleeping without holding a thread: tests share two
+    /// cooperative threads with the servers they talk to.
+    public func waitFor(_ what: String, timeout: TimeInterval = 30, _ condition: () -> Bool) async throws {
         let deadline = Date().addingTimeInterval(timeout)
         while !condition() {
             if Date() > deadline {
                 throw CommandError(description: "timed out after \(Int(timeout)) s waiting for \(what); log \(logPath):\n\(log.suffix(4000))")
             }
-            usleep(20_000)
+            try await Task.sleep(nanoseconds: 20_000_000)
         }
     }
 

@@ -15,7 +15,7 @@ public final class PrivateContainerd: @unchecked Sendable {
     /// Starts containerd and waits until it answers.
     /// - Parameter extraConfig: TOML appended to the base configuration.
     /// - Parameter cri: load the CRI plugin (slower to start; off for tests that do not need it).
-    public init(extraConfig: String = "", cri: Bool = false) throws {
+    public init(extraConfig: String = "", cri: Bool = false) async throws {
         directory = try makeTemporaryDirectory("ctrd")
         let config = """
         version = 2
@@ -31,17 +31,22 @@ public final class PrivateContainerd: @unchecked Sendable {
         \(extraConfig)
         """
         try config.write(toFile: directory + "/config.toml", atomically: true, encoding: .utf8)
-        try start()
+        try await start()
     }
 
     /// Starts (or restarts) the daemon on the same root and state.
-    public func start() throws {
+    public func start() async throws {
         let daemon = try BackgroundProcess(["containerd", "--config", directory + "/config.toml"],
                                            logPath: directory + "/containerd.log", directory: directory, package: "containerd")
         self.daemon = daemon
-        try daemon.waitFor("containerd to answer on \(socket)", timeout: 60) {
-            guard daemon.isRunning else { return true }
-            return (try? ctr(["version"]))?.succeeded ?? false
+        let deadline = Date().addingTimeInterval(60)
+        while daemon.isRunning {
+            let answered = try await NIOOffPool.run { [self] in (try? ctr(["version"], timeout: 10))?.succeeded ?? false }
+            if answered { break }
+            guard Date() < deadline else {
+                throw CommandError(description: "containerd did not answer on \(socket) within 60 s; log:\n\(daemon.log.suffix(4000))")
+            }
+            try await Task.sleep(nanoseconds: 50_000_000)
         }
         guard daemon.isRunning else {
             throw CommandError(description: "containerd exited at start; log:\n\(daemon.log.suffix(4000))")
