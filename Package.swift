@@ -45,8 +45,11 @@ let package = Package(
         // Kata's configuration files, drop-ins, annotations and kernel command line; no processes, no sockets.
         .target(
             name: "KataConfig",
-            dependencies: ["CZlib", .product(name: "TOMLKit", package: "TOMLKit")]
+            dependencies: ["CZlib", "Digests", .product(name: "TOMLKit", package: "TOMLKit")]
         ),
+
+        // SHA-2 in plain Swift (initdata digests, the shim's socket name).
+        .target(name: "Digests"),
 
         // Generated swift-protobuf messages (`make proto`); no transport.
         .target(
@@ -113,6 +116,18 @@ let package = Package(
             ]
         ),
 
+        // The domain: sandboxes, containers, processes and their states.
+        .target(name: "Runtime"),
+
+        // containerd plumbing: start / delete forms, the socket address, the Task service.
+        .target(
+            name: "Shim",
+            dependencies: [
+                "Digests", "Protocols", "Runtime", "TTRPC",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+
         // Allocation counter for benchmarks: wraps malloc at static link time.
         .target(name: "CAllocCounter", path: "bench/CAllocCounter"),
         .executableTarget(
@@ -167,13 +182,21 @@ let package = Package(
             ]
         ),
         .testTarget(name: "CLinuxTests", dependencies: ["CLinux"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
+        .testTarget(
+            name: "ShimTests",
+            dependencies: [
+                "Shim", "Protocols", "TestSupport",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
         .testTarget(
             name: "HypervisorTests",
             dependencies: ["Hypervisor", "KataConfig", "Agent", "ChildProcesses", "TestSupport"],
             exclude: ["Golden"]
         ),
         .testTarget(name: "AgentPolicyTests", dependencies: ["AgentPolicy"]),
-        .testTarget(name: "KataConfigTests", dependencies: ["KataConfig"], exclude: ["Fixtures"]),
+        .testTarget(name: "KataConfigTests", dependencies: ["KataConfig", "Digests"], exclude: ["Fixtures"]),
         .testTarget(
             name: "GuestAgentTests",
             dependencies: [

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Digests
 @testable import KataConfig
 
 /// The small codecs under initdata and annotations, against independent tools.

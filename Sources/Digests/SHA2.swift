@@ -1,9 +1,10 @@
-/// SHA-256, SHA-384 and SHA-512 (FIPS 180-4), for the initdata digest.
-/// Written here rather than depending on a crypto library: the digest is
-/// only hashed, never used as a key, and this keeps BoringSSL and Foundation
-/// out of the static shim. The tests check it against coreutils.
-enum SHA2 {
-    static func sha256(_ message: [UInt8]) -> [UInt8] {
+/// SHA-256, SHA-384 and SHA-512 (FIPS 180-4), for the initdata digest and
+/// the shim's socket name. Written here rather than depending on a crypto
+/// library: the digests only name and bind data, never key anything, and this
+/// keeps BoringSSL and Foundation out of the static shim. The tests check it
+/// against coreutils.
+public enum SHA2 {
+    public static func sha256(_ message: [UInt8]) -> [UInt8] {
         var h: [UInt32] = [
             0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
         ]
@@ -28,14 +29,14 @@ enum SHA2 {
         return h.flatMap { v in (0..<4).map { UInt8(truncatingIfNeeded: v >> UInt32(24 - 8 * $0)) } }
     }
 
-    static func sha512(_ message: [UInt8]) -> [UInt8] {
+    public static func sha512(_ message: [UInt8]) -> [UInt8] {
         sha512Family(message, initial: [
             0x6a09e667f3bcc908, 0xbb67ae8584caa73b, 0x3c6ef372fe94f82b, 0xa54ff53a5f1d36f1,
             0x510e527fade682d1, 0x9b05688c2b3e6c1f, 0x1f83d9abfb41bd6b, 0x5be0cd19137e2179,
         ], outputBytes: 64)
     }
 
-    static func sha384(_ message: [UInt8]) -> [UInt8] {
+    public static func sha384(_ message: [UInt8]) -> [UInt8] {
         sha512Family(message, initial: [
             0xcbbb9d5dc1059ed8, 0x629a292a367cd507, 0x9159015a3070dd17, 0x152fecd8f70e5939,
             0x67332667ffc00b31, 0x8eb44a8768581511, 0xdb0c2e0d64f98fa7, 0x47b5481dbefa4fa4,
@@ -110,4 +111,18 @@ enum SHA2 {
         0x113f9804bef90dae, 0x1b710b35131c471b, 0x28db77f523047d84, 0x32caab7b40c72493, 0x3c9ebe0a15c9bebc,
         0x431d67c49c100d4c, 0x4cc5d4becb3e42b6, 0x597f299cfc657e2a, 0x5fcb6fab3ad6faec, 0x6c44198c4a475817,
     ]
+}
+
+extension Array where Element == UInt8 {
+    /// Lower-case hexadecimal, two digits a byte.
+    public var hexString: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(count * 2)
+        for byte in self {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
 }
