@@ -11,7 +11,8 @@ final class OutputStreamBuffer: Sendable {
         var buffer = ByteBuffer()
         var finished = false
         var paused = false
-        var waiters: [(max: Int, continuation: CheckedContinuation<[UInt8]?, Never>)] = []
+        var waiters: [(id: UInt64, max: Int, continuation: CheckedContinuation<[UInt8]?, Never>)] = []
+        var nextWaiter: UInt64 = 0
     }
 
     static let highWater = 1 << 20
@@ -34,18 +35,32 @@ final class OutputStreamBuffer: Sendable {
         return stream
     }
 
-    /// Up to `max` bytes; waits for data; nil at the end of the stream.
+    /// Up to `max` bytes; waits for data; nil at the end of the stream. A read
+    /// whose caller is cancelled (the host went away) takes nothing with it:
+    /// the bytes stay for the next read.
     func read(max: Int) async -> [UInt8]? {
-        let result: [UInt8]? = await withCheckedContinuation { continuation in
-            let ready = state.withLockedValue { state -> [UInt8]?? in
-                if state.buffer.readableBytes > 0 {
-                    return .some(state.buffer.readBytes(length: min(max, state.buffer.readableBytes)))
+        let ticket = state.withLockedValue { state -> UInt64 in
+            state.nextWaiter += 1
+            return state.nextWaiter
+        }
+        let result: [UInt8]? = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let ready = state.withLockedValue { state -> [UInt8]?? in
+                    if state.buffer.readableBytes > 0 {
+                        return .some(state.buffer.readBytes(length: min(max, state.buffer.readableBytes)))
+                    }
+                    if state.finished || Task.isCancelled { return .some(nil) }
+                    state.waiters.append((ticket, max, continuation))
+                    return .none
                 }
-                if state.finished { return .some(nil) }
-                state.waiters.append((max, continuation))
-                return .none
+                if let ready { continuation.resume(returning: ready) }
             }
-            if let ready { continuation.resume(returning: ready) }
+        } onCancel: {
+            let waiter = state.withLockedValue { state -> CheckedContinuation<[UInt8]?, Never>? in
+                guard let index = state.waiters.firstIndex(where: { $0.id == ticket }) else { return nil }
+                return state.waiters.remove(at: index).continuation
+            }
+            waiter?.resume(returning: nil)
         }
         resumeReadingIfDrained()
         return result

@@ -76,6 +76,28 @@ import TTRPC
         }
     }
 
+    /// A host that goes away in the middle of a ReadStdout (a shim that is
+    /// killed) must not take output with it: the next reader gets it.
+    @Test func aReadCancelledByADisconnectLosesNothing() async throws {
+        try await HostAgent.with { agent in
+            try await agent.createContainer("late", ["sh", "-c", "read x; echo after-$x"])
+            try await agent.client.startContainer("late")
+            let other = try await TTRPCClient.connect(to: .unix(path: agent.socket))
+            let pending = Task {
+                try await other.call(service: "grpc.AgentService", method: "ReadStdout",
+                                     request: Grpc_ReadStreamRequest.with { $0.containerID = "late"; $0.execID = "late"; $0.len = 1024 },
+                                     responseType: Grpc_ReadStreamResponse.self)
+            }
+            try await Task.sleep(nanoseconds: 200_000_000)
+            await other.close()
+            _ = try? await pending.value
+            try await agent.client.writeStdin(container: "late", exec: "late", Array("go\n".utf8))
+            #expect(try await agent.client.readAll(container: "late", exec: "late") == Array("after-go\n".utf8))
+            #expect(try await agent.client.waitProcess(container: "late", exec: "late") == 0)
+            try await agent.client.removeContainer("late")
+        }
+    }
+
     @Test func terminalExecAndResize() async throws {
         try await HostAgent.with { agent in
             try await agent.createContainer("tty", ["sleep", "1000"])
