@@ -29,7 +29,7 @@ let package = Package(
         // The agent's policy check: a Rego subset, pure Swift (no Foundation) for the static guest binary.
         .target(name: "AgentPolicy"),
 
-        // Children with an exact descriptor map, and one reaper for all of them.
+        // Children with an exact descriptor map, reaped by us (all of them for a subreaper or PID 1).
         .target(
             name: "ChildProcesses",
             dependencies: [
