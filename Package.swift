@@ -124,6 +124,7 @@ let package = Package(
             name: "Shim",
             dependencies: [
                 "Digests", "Protocols", "Runtime", "TTRPC",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
@@ -186,7 +187,8 @@ let package = Package(
         .testTarget(
             name: "ShimTests",
             dependencies: [
-                "Shim", "Protocols", "TestSupport",
+                "Shim", "Protocols", "TestSupport", "TTRPC",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
