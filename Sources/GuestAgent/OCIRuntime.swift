@@ -64,7 +64,7 @@ struct OCIRuntime: Sendable {
 }
 
 /// The whole of a small text file.
-func readTextFile(_ path: String) throws -> String {
+public func readTextFile(_ path: String) throws -> String {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { throw AgentError.failed("open \(path): \(String(cString: strerror(errno)))") }
     defer { close(fd) }

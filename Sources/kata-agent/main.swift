@@ -67,8 +67,8 @@ struct KataAgent: ParsableCommand {
     }
 
     func serve() async throws {
-        let startUptime = ((try? String(contentsOfFile: "/proc/uptime")) ?? "").split(separator: " ").first ?? "?"
-        let parameters = KernelParameters(commandLine: (try? String(contentsOfFile: kernelCmdline)) ?? "")
+        let startUptime = ((try? readTextFile("/proc/uptime")) ?? "").split(separator: " ").first ?? "?"
+        let parameters = KernelParameters(commandLine: (try? readTextFile(kernelCmdline)) ?? "")
         let level = Logger.Level(rawValue: logLevel ?? parameters.logLevel ?? "info") ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -119,7 +119,7 @@ struct KataAgent: ParsableCommand {
                 logger.info("serving on \(address)")
             }
         }
-        let uptime = ((try? String(contentsOfFile: "/proc/uptime")) ?? "").split(separator: " ").first ?? "?"
+        let uptime = ((try? readTextFile("/proc/uptime")) ?? "").split(separator: " ").first ?? "?"
         print("kata-agent ready (uptime \(uptime) s; started at \(startUptime) s)")
 
         // SIGTERM (a host test stopping us): remove every container, then exit.
@@ -134,21 +134,5 @@ struct KataAgent: ParsableCommand {
         serial?.cancel()
         await agent.sandbox.destroySandbox()
         for listener in listeners { try? await listener.close() }
-    }
-}
-
-extension String {
-    init(contentsOfFile path: String) throws {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw IOError(errnoCode: errno, reason: "open \(path)") }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = read(fd, &buffer, buffer.count)
-            if n <= 0 { break }
-            bytes += buffer[0..<n]
-        }
-        self = String(decoding: bytes, as: UTF8.self)
     }
 }
