@@ -139,6 +139,22 @@ int cs_unix_listen(const char *path) {
     return fd;
 }
 
+int cs_unix_connect(const char *path) {
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    struct sockaddr_un addr;
+    memset(&addr, 0, sizeof(addr));
+    addr.sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof(addr.sun_path)) { close(fd); return -ENAMETOOLONG; }
+    strcpy(addr.sun_path, path);
+    if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    return fd;
+}
+
 int cs_accept_and_receive_fd(int listen_fd, int timeout_ms) {
     struct pollfd p = { .fd = listen_fd, .events = POLLIN };
     int n = poll(&p, 1, timeout_ms);

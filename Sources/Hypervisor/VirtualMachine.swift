@@ -217,20 +217,11 @@ final class OutputLines: Sendable {
     /// Connects to a console socket (QEMU serves it) and reads it until it closes.
     func read(unixSocket path: String) async {
         for _ in 0..<100 {
-            let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            var address = sockaddr_un()
-            address.sun_family = sa_family_t(AF_UNIX)
-            withUnsafeMutableBytes(of: &address.sun_path) { raw in
-                for (i, byte) in path.utf8.prefix(107).enumerated() { raw[i] = byte }
-            }
-            let rc = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-            }
-            if rc == 0 {
+            let fd = cs_unix_connect(path)
+            if fd >= 0 {
                 await read(descriptor: fd)
                 return
             }
-            close(fd)
             if Task.isCancelled { return }
             try? await Task.sleep(nanoseconds: 50_000_000)
         }

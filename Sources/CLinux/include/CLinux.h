@@ -66,6 +66,8 @@ extern "C" {
 /// A listening unix socket at `path` (for an OCI runtime's --console-socket).
 /// Returns the descriptor (CLOEXEC) or -errno.
 int cs_unix_listen(const char *path);
+/// A unix stream socket (CLOEXEC) connected to `path`, or -errno.
+int cs_unix_connect(const char *path);
 /// Accepts one connection on `listen_fd` within `timeout_ms` and receives one
 /// descriptor sent with SCM_RIGHTS (the pty master crun sends). Returns the
 /// descriptor (CLOEXEC) or -errno (-ETIMEDOUT when nobody connected).
