@@ -27,39 +27,15 @@ import Testing
             .load(configPath: dir + "/config/configuration-qemu-coco-dev.toml").configuration
         #expect(configuration.hypervisor.accelerator == .tcg && configuration.hypervisor.agentChannel == .virtioSerial)
 
-        let sizing = SandboxSizing(configuration: configuration, workload: WorkloadResources(), host: .probe())
-        let sandbox = SandboxConfiguration(configuration: configuration)
-        let image = configuration.hypervisor.image
-        var plan = SandboxPlan(
-            sandboxID: "argv-\(rootfs.rawValue)", uuid: "6f2d1c3b-4a5e-4f60-8b7a-9c0d1e2f3a4b", runDirectory: dir + "/vm",
-            sizing: sizing, kernelParameters: try KernelCommandLine.compose(sandbox, sizing: sizing),
-            agent: .virtioSerial(socket: dir + "/vm/agent.sock"))
-        if let image {
-            let size = try FileManager.default.attributesOfItem(atPath: image)[.size] as? NSNumber
-            plan.imageSize = try #require(size).uint64Value
-        }
-        let argv = try QEMUCommandLine.arguments(for: configuration.hypervisor, plan: plan)
-
-        try await VMSlot.run {
-            let vm = try await VirtualMachine.launch(VirtualMachine.Launch(
-                arguments: argv, runDirectory: plan.runDirectory, qmpSocket: plan.qmpSocketPath,
-                qmpDescriptor: plan.qmpDescriptor, consoleSocket: plan.consoleSocketPath))
-            let agent = AgentClient(endpoint: .unix(path: plan.agentSerialSocketPath))
-            do {
-                let status = try await vm.qmp.queryStatus()
-                #expect(status.status == "running" && status.running)
-                let chardevs = try await vm.qmp.execute("query-chardev", returning: [Chardev].self).map(\.label)
-                #expect(chardevs.contains("charconsole0") && chardevs.contains("charch0"), "\(chardevs)")
-                let pid = try String(contentsOfFile: plan.pidFilePath, encoding: .utf8)
-                #expect(pid.trimmingCharacters(in: .whitespacesAndNewlines) == String(vm.pid))
-                try await agent.waitUntilReady(timeout: .seconds(60))
-            } catch {
-                await agent.close()
-                await vm.stop()
-                throw error
-            }
-            await agent.close()
-            await vm.stop()
+        try await DevelopmentGuestLaunch.run(SandboxConfiguration(configuration: configuration), sandboxID: "argv-\(rootfs.rawValue)",
+                                             uuid: "6f2d1c3b-4a5e-4f60-8b7a-9c0d1e2f3a4b", directory: dir) { vm, agent, plan in
+            let status = try await vm.qmp.queryStatus()
+            #expect(status.status == "running" && status.running)
+            let chardevs = try await vm.qmp.execute("query-chardev", returning: [Chardev].self).map(\.label)
+            #expect(chardevs.contains("charconsole0") && chardevs.contains("charch0"), "\(chardevs)")
+            let pid = try String(contentsOfFile: plan.pidFilePath, encoding: .utf8)
+            #expect(pid.trimmingCharacters(in: .whitespacesAndNewlines) == String(vm.pid))
+            try await agent.waitUntilReady(timeout: .seconds(60))
         }
     }
 }
