@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "Agent", targets: ["Agent"]),
         .executable(name: "ttrpc-bench", targets: ["ttrpc-bench"]),
         .executable(name: "kata-agent", targets: ["kata-agent"]),
+        .executable(name: "containerd-shim-kata-v2", targets: ["containerd-shim-kata-v2"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -70,13 +71,17 @@ let package = Package(
             ]
         ),
 
+        // The OCI runtime spec as config.json spells it, and its agent-protocol
+        // (protobuf) form, both ways; no I/O.
+        .target(name: "OCI", dependencies: ["Protocols"]),
+
         // The development guest agent: serves grpc.AgentService and grpc.Health
         // over vsock / virtio-serial (or a unix socket on the host), runs
         // containers with crun.
         .target(
             name: "GuestAgent",
             dependencies: [
-                "TTRPC", "Protocols", "CLinux", "AgentPolicy", "ChildProcesses",
+                "TTRPC", "Protocols", "CLinux", "AgentPolicy", "ChildProcesses", "OCI",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -116,17 +121,34 @@ let package = Package(
             ]
         ),
 
-        // The domain: sandboxes, containers, processes and their states.
-        .target(name: "Runtime"),
+        // The domain: a sandbox (VM, shared directory, agent) and its
+        // containers and processes; knows nothing of containerd.
+        .target(
+            name: "Runtime",
+            dependencies: [
+                "Agent", "Hypervisor", "KataConfig", "OCI", "ChildProcesses", "CLinux", "Protocols", "TTRPC",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
 
         // containerd plumbing: start / delete forms, the socket address, the Task service.
         .target(
             name: "Shim",
             dependencies: [
-                "Digests", "Protocols", "Runtime", "TTRPC",
+                "Digests", "Protocols", "Runtime", "TTRPC", "OCI", "Agent", "KataConfig", "ChildProcesses", "CLinux",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .executableTarget(
+            name: "containerd-shim-kata-v2",
+            dependencies: ["Shim", "ChildProcesses", "CLinux"]
         ),
 
         // Allocation counter for benchmarks: wraps malloc at static link time.
@@ -183,11 +205,12 @@ let package = Package(
             ]
         ),
         .testTarget(name: "CLinuxTests", dependencies: ["CLinux"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "OCI", "Protocols", "KataConfig", "TestSupport"]),
+        .testTarget(name: "OCITests", dependencies: ["OCI", "Protocols"]),
         .testTarget(
             name: "ShimTests",
             dependencies: [
-                "Shim", "Protocols", "TestSupport", "TTRPC",
+                "Shim", "Protocols", "TestSupport", "TTRPC", "Agent", "ChildProcesses",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]

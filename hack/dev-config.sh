@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Writes the configuration that tests and the demo use on a development host:
-#   OUTDIR/configuration-qemu-coco-dev.toml   the shipped file, unchanged
+#   OUTDIR/configuration-qemu-coco-dev.toml   the shipped files, unchanged
+#   OUTDIR/configuration-qemu.toml
 #   OUTDIR/config.d/50-dev-host.toml           TCG, virtio-serial, this tree's guest
 #
 #   hack/dev-config.sh [--initrd] OUTDIR
@@ -37,7 +38,9 @@ case "$out/" in
 esac
 mkdir -p "$out/config.d"
 
-install -m 0644 "$repo/configuration/configuration-qemu-coco-dev.toml" "$out/configuration-qemu-coco-dev.toml"
+for f in configuration-qemu-coco-dev.toml configuration-qemu.toml; do
+	install -m 0644 "$repo/configuration/$f" "$out/$f"
+done
 
 for f in vmlinux kata-containers.img kata-containers-initrd.img; do
 	[ -f "$guest/$f" ] || echo "dev-config: note: $guest/$f does not exist yet: run \`make guest\`" >&2
@@ -89,7 +92,7 @@ $rootfs
 cpu_features = ""
 machine_accelerators = ""
 
-# Debian's C virtiofsd (unused while shared_fs = "none"). It takes
+# Debian's C virtiofsd (kata-qemu shares the rootfs with it). It takes
 # "-o source=DIR" and "-o cache=MODE" where the Rust virtiofsd that Kata ships
 # takes "--shared-dir" and "--cache", and "-o announce_submounts" where that
 # one takes "--announce-submounts".

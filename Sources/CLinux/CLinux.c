@@ -131,7 +131,7 @@ int cs_unix_listen(const char *path) {
     if (strlen(path) >= sizeof(addr.sun_path)) { close(fd); return -ENAMETOOLONG; }
     strcpy(addr.sun_path, path);
     unlink(path);
-    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || listen(fd, 1) != 0) {
+    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || listen(fd, 64) != 0) {
         int e = errno;
         close(fd);
         return -e;
@@ -227,3 +227,27 @@ int cs_netlink_socket_in_netns(const char *netns_path, int protocol) {
     if (rc != 0) return -rc;
     return job.result;
 }
+
+/* --- mounts --- */
+#include <sys/mount.h>
+
+int cs_enter_private_mount_namespace(void) {
+    if (unshare(CLONE_NEWNS) != 0) return -errno;
+    if (mount("none", "/", NULL, MS_REC | MS_SLAVE, NULL) != 0) return -errno;
+    return 0;
+}
+
+int cs_mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data) {
+    return mount(source, target, fstype, flags, data) == 0 ? 0 : -errno;
+}
+
+int cs_umount_detach(const char *target) {
+    return umount2(target, MNT_DETACH) == 0 ? 0 : -errno;
+}
+
+unsigned long cs_ms_bind(void) { return MS_BIND; }
+unsigned long cs_ms_rec(void) { return MS_REC; }
+unsigned long cs_ms_shared(void) { return MS_SHARED; }
+unsigned long cs_ms_private(void) { return MS_PRIVATE; }
+unsigned long cs_ms_rdonly(void) { return MS_RDONLY; }
+unsigned long cs_ms_remount(void) { return MS_REMOUNT; }

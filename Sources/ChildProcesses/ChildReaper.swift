@@ -145,6 +145,31 @@ public final class ChildReaper: Sendable {
         _ path: String, _ arguments: [String], environment: [String],
         descriptors: [(source: Int32, target: Int32)], directory: String? = nil, newProcessGroup: Bool = false
     ) throws -> pid_t {
+        let pid = try rawSpawn(path, arguments, environment: environment, descriptors: descriptors,
+                               directory: directory, newProcessGroup: newProcessGroup)
+        if state.withLockedValue({ $0.reapsAll }) {
+            noteChild()
+        } else {
+            reapOne(pid)
+        }
+        return pid
+    }
+}
+
+extension ChildReaper {
+    /// Spawns a child that this process will not wait for (it exits first:
+    /// the child is re-parented and reaped by init or a subreaper).
+    public func spawnDetached(
+        _ path: String, _ arguments: [String], environment: [String],
+        descriptors: [(source: Int32, target: Int32)], directory: String? = nil
+    ) throws -> pid_t {
+        try rawSpawn(path, arguments, environment: environment, descriptors: descriptors, directory: directory, newProcessGroup: true)
+    }
+
+    private func rawSpawn(
+        _ path: String, _ arguments: [String], environment: [String],
+        descriptors: [(source: Int32, target: Int32)], directory: String?, newProcessGroup: Bool
+    ) throws -> pid_t {
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         var envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
         defer {
@@ -152,18 +177,9 @@ public final class ChildReaper: Sendable {
             envp.forEach { free($0) }
         }
         var pid: pid_t = 0
-        let sources = descriptors.map(\.source)
-        let targets = descriptors.map(\.target)
-        let rc = cs_spawn(path, &argv, &envp, sources, targets, Int32(descriptors.count), directory,
-                          newProcessGroup ? Int32(CS_SPAWN_SETPGROUP) : 0, &pid)
-        guard rc == 0 else {
-            throw SpawnError(path: path, errno: rc)
-        }
-        if state.withLockedValue({ $0.reapsAll }) {
-            noteChild()
-        } else {
-            reapOne(pid)
-        }
+        let rc = cs_spawn(path, &argv, &envp, descriptors.map(\.source), descriptors.map(\.target), Int32(descriptors.count),
+                          directory, newProcessGroup ? Int32(CS_SPAWN_SETPGROUP) : 0, &pid)
+        guard rc == 0 else { throw SpawnError(path: path, errno: rc) }
         return pid
     }
 }

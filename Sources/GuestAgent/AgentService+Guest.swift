@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Glibc
+import OCI
 import Protocols
 
 extension AgentService {
@@ -93,9 +94,9 @@ extension AgentService {
         case "termination-log":
             let container = try await sandbox.container(request.containerID)
             let specText = try readTextFile(container.bundle + "/config.json")
-            let spec = try JSONDecoder().decode(OCISpec.self, from: Data(specText.utf8))
+            let spec = try OCISpec(json: Array(specText.utf8), source: container.bundle + "/config.json")
             let path = spec.mounts?.first { $0.destination == "/dev/termination-log" }?.source
-                ?? (spec.root.map { $0.path + "/dev/termination-log" } ?? "")
+                ?? (spec.root?.path.map { $0 + "/dev/termination-log" } ?? "")
             let text = (try? readTextFile(path)) ?? ""
             return Grpc_GetDiagnosticDataResponse.with { $0.data = String(text.prefix(4096)) }
         default:

@@ -8,6 +8,7 @@ import CLinux
 import Glibc
 import NIOConcurrencyHelpers
 import NIOPosix
+import OCI
 import Protocols
 
 /// The agent's domain: one sandbox and its containers, run with an OCI runtime.
@@ -115,8 +116,8 @@ public actor Sandbox {
             }
             removeTree(bundle)
             try makeDirectories(bundle, mode: 0o700)
-            var spec = OCISpec(request.oci)
-            guard let root = spec.root, root.path.hasPrefix("/") else {
+            var spec = OCISpec(request.oci).guestSubset
+            guard let rootPath = spec.root?.path, rootPath.hasPrefix("/") else {
                 throw AgentError.invalid("CreateContainer \(id): OCI Root.Path must be an absolute path in the guest")
             }
             if spec.linux == nil { spec.linux = OCISpec.Linux() }
@@ -297,7 +298,7 @@ public actor Sandbox {
     func update(_ request: Grpc_UpdateContainerRequest) async throws {
         let container = try container(request.containerID)
         let file = container.bundle + "/resources.json"
-        try writeFile(file, try OCIResources(request.resources).json(), mode: 0o600)
+        try writeFile(file, try OCIResources(request.resources).guestSubset.json(), mode: 0o600)
         defer { unlink(file) }
         try await runtime.run(["update", "--resources", file, container.id], what: "update \(container.id)")
     }
@@ -402,5 +403,31 @@ final class OOMEventQueue: Sendable {
             }
             waiter?.resume(returning: nil)
         }
+    }
+}
+
+extension OCISpec {
+    /// What this agent hands crun: no seccomp filter or Intel RDT schema, and
+    /// only the resources it applies (see `OCIResources.guestSubset`).
+    fileprivate var guestSubset: OCISpec {
+        var spec = self
+        spec.linux?.seccomp = nil
+        spec.linux?.intelRdt = nil
+        spec.linux?.resources = linux?.resources?.guestSubset
+        return spec
+    }
+}
+
+extension OCIResources {
+    /// Memory limit, reservation, swap and OOM killer; CPU shares, CFS quota
+    /// and period, cpuset; pids. Device, block I/O, huge page and network
+    /// rules are left to the host side.
+    fileprivate var guestSubset: OCIResources {
+        OCIResources(
+            memory: memory.map {
+                Memory(limit: $0.limit, reservation: $0.reservation, swap: $0.swap, disableOOMKiller: $0.disableOOMKiller)
+            },
+            cpu: cpu.map { CPU(shares: $0.shares, quota: $0.quota, period: $0.period, cpus: $0.cpus, mems: $0.mems) },
+            pids: pids)
     }
 }

@@ -97,3 +97,30 @@ int cs_netlink_socket_in_netns(const char *netns_path, int protocol);
 }
 #endif
 #endif
+
+#ifndef CLINUX_MOUNTS_H
+#define CLINUX_MOUNTS_H
+#ifdef __cplusplus
+extern "C" {
+#endif
+/* --- mounts (the shim's own mount namespace, the sandbox share) --- */
+/// unshare(CLONE_NEWNS), then makes every mount a slave of the host's: host
+/// mounts still appear, ours never reach the host. Call it while the process
+/// has a single thread (CLONE_NEWNS affects only the calling thread's fs
+/// context otherwise). Returns 0 or -errno.
+int cs_enter_private_mount_namespace(void);
+/// mount(2); returns 0 or -errno.
+int cs_mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data);
+/// umount2(target, MNT_DETACH); returns 0 or -errno.
+int cs_umount_detach(const char *target);
+/// MS_BIND, MS_REC, MS_SHARED, MS_SLAVE, MS_PRIVATE, MS_RDONLY, MS_REMOUNT as values for Swift.
+unsigned long cs_ms_bind(void);
+unsigned long cs_ms_rec(void);
+unsigned long cs_ms_shared(void);
+unsigned long cs_ms_private(void);
+unsigned long cs_ms_rdonly(void);
+unsigned long cs_ms_remount(void);
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -8,9 +8,9 @@ import Protocols
 /// The OCI runtime spec as crun reads it (config.json), translated from the
 /// agent protocol's protobuf form (PascalCase fields, `Grpc_Spec`). Only what
 /// a container in this guest can use is carried; empty values are left out.
-struct OCISpec: Codable {
+struct LegacySpec: Codable {
     var ociVersion: String
-    var process: OCIProcess?
+    var process: LegacyProcess?
     var root: Root?
     var hostname: String?
     var mounts: [Mount]?
@@ -23,7 +23,7 @@ struct OCISpec: Codable {
         var uidMappings: [IDMapping]?
         var gidMappings: [IDMapping]?
         var sysctl: [String: String]?
-        var resources: OCIResources?
+        var resources: LegacyResources?
         var cgroupsPath: String?
         var namespaces: [Namespace]?
         var devices: [Device]?
@@ -41,11 +41,11 @@ struct OCISpec: Codable {
 
     init(_ spec: Grpc_Spec) {
         ociVersion = spec.version.isEmpty ? "1.0.2" : spec.version
-        process = spec.hasProcess ? OCIProcess(spec.process) : nil
+        process = spec.hasProcess ? LegacyProcess(spec.process) : nil
         root = spec.hasRoot ? Root(path: spec.root.path, readonly: spec.root.readonly ? true : nil) : nil
         hostname = spec.hostname.isEmpty ? nil : spec.hostname
         mounts = spec.mounts.map {
-            Mount(destination: $0.destination, type: $0.type.nonEmpty, source: $0.source.nonEmpty, options: $0.options.isEmpty ? nil : $0.options)
+            Mount(destination: $0.destination, type: $0.type.legacyNonEmpty, source: $0.source.legacyNonEmpty, options: $0.options.isEmpty ? nil : $0.options)
         }
         annotations = spec.annotations.isEmpty ? nil : spec.annotations
         if spec.hasLinux {
@@ -54,17 +54,17 @@ struct OCISpec: Codable {
                 uidMappings: l.uidmappings.isEmpty ? nil : l.uidmappings.map { IDMapping(containerID: $0.containerID, hostID: $0.hostID, size: $0.size) },
                 gidMappings: l.gidmappings.isEmpty ? nil : l.gidmappings.map { IDMapping(containerID: $0.containerID, hostID: $0.hostID, size: $0.size) },
                 sysctl: l.sysctl.isEmpty ? nil : l.sysctl,
-                resources: l.hasResources ? OCIResources(l.resources) : nil,
-                cgroupsPath: l.cgroupsPath.nonEmpty,
-                namespaces: l.namespaces.map { Namespace(type: $0.type, path: $0.path.nonEmpty) },
+                resources: l.hasResources ? LegacyResources(l.resources) : nil,
+                cgroupsPath: l.cgroupsPath.legacyNonEmpty,
+                namespaces: l.namespaces.map { Namespace(type: $0.type, path: $0.path.legacyNonEmpty) },
                 devices: l.devices.isEmpty ? nil : l.devices.map {
                     Device(path: $0.path, type: $0.type, major: $0.major, minor: $0.minor,
                            fileMode: $0.fileMode == 0 ? nil : $0.fileMode, uid: $0.uid, gid: $0.gid)
                 },
-                rootfsPropagation: l.rootfsPropagation.nonEmpty,
+                rootfsPropagation: l.rootfsPropagation.legacyNonEmpty,
                 maskedPaths: l.maskedPaths.isEmpty ? nil : l.maskedPaths,
                 readonlyPaths: l.readonlyPaths.isEmpty ? nil : l.readonlyPaths,
-                mountLabel: l.mountLabel.nonEmpty)
+                mountLabel: l.mountLabel.legacyNonEmpty)
         }
     }
 
@@ -76,7 +76,7 @@ struct OCISpec: Codable {
 }
 
 /// An OCI process (config.json `process`, and `crun exec --process`).
-struct OCIProcess: Codable {
+struct LegacyProcess: Codable {
     var terminal: Bool?
     var consoleSize: ConsoleSize?
     var user: User
@@ -101,7 +101,7 @@ struct OCIProcess: Codable {
         terminal = p.terminal ? true : nil
         consoleSize = p.hasConsoleSize && p.consoleSize.height > 0 ? ConsoleSize(height: p.consoleSize.height, width: p.consoleSize.width) : nil
         user = User(uid: p.user.uid, gid: p.user.gid, additionalGids: p.user.additionalGids.isEmpty ? nil : p.user.additionalGids,
-                    username: p.user.username.nonEmpty)
+                    username: p.user.username.legacyNonEmpty)
         args = p.args
         env = p.env.isEmpty ? nil : p.env
         cwd = p.cwd.isEmpty ? "/" : p.cwd
@@ -112,9 +112,9 @@ struct OCIProcess: Codable {
         }
         rlimits = p.rlimits.isEmpty ? nil : p.rlimits.map { Rlimit(type: $0.type, hard: $0.hard, soft: $0.soft) }
         noNewPrivileges = p.noNewPrivileges ? true : nil
-        apparmorProfile = p.apparmorProfile.nonEmpty
+        apparmorProfile = p.apparmorProfile.legacyNonEmpty
         oomScoreAdj = p.oomscoreAdj == 0 ? nil : p.oomscoreAdj
-        selinuxLabel = p.selinuxLabel.nonEmpty
+        selinuxLabel = p.selinuxLabel.legacyNonEmpty
     }
 
     func json() throws -> [UInt8] {
@@ -123,7 +123,7 @@ struct OCIProcess: Codable {
 }
 
 /// `linux.resources` (config.json, and `crun update --resources`).
-struct OCIResources: Codable {
+struct LegacyResources: Codable {
     var memory: Memory?
     var cpu: CPU?
     var pids: Pids?
@@ -141,7 +141,7 @@ struct OCIResources: Codable {
         if r.hasCpu {
             let c = r.cpu
             cpu = CPU(shares: c.shares == 0 ? nil : c.shares, quota: c.quota == 0 ? nil : c.quota, period: c.period == 0 ? nil : c.period,
-                      cpus: c.cpus.nonEmpty, mems: c.mems.nonEmpty)
+                      cpus: c.cpus.legacyNonEmpty, mems: c.mems.legacyNonEmpty)
         }
         if r.hasPids, r.pids.limit != 0 { pids = Pids(limit: r.pids.limit) }
     }
@@ -153,5 +153,5 @@ struct OCIResources: Codable {
 
 extension String {
     /// nil for the empty string: keeps empty protobuf fields out of the JSON.
-    var nonEmpty: String? { isEmpty ? nil : self }
+    var legacyNonEmpty: String? { isEmpty ? nil : self }
 }

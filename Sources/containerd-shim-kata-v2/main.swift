@@ -1,0 +1,3 @@
+import Shim
+
+ShimMain.main(CommandLine.arguments)
