@@ -147,8 +147,10 @@ extension AgentClient {
     }
 
     /// The exit code (128 + signal for a signal), once the process has ended.
-    public func waitProcess(container: String, exec: String) async throws -> Int32 {
-        let response: Grpc_WaitProcessResponse = try await call("WaitProcess", Grpc_WaitProcessRequest.with { $0.containerID = container; $0.execID = exec })
+    /// - Parameter timeout: none by default (Kata sets none: a process may run for ever).
+    public func waitProcess(container: String, exec: String, timeout: TimeAmount? = nil) async throws -> Int32 {
+        let response: Grpc_WaitProcessResponse = try await call(
+            "WaitProcess", Grpc_WaitProcessRequest.with { $0.containerID = container; $0.execID = exec }, timeout: .some(timeout))
         return response.status
     }
 

@@ -93,7 +93,6 @@ public actor Sandbox {
         do {
             try await sandbox.start(request, plan: plan, vsock: vsock)
         } catch {
-            if let vsock { close(vsock.descriptor) }
             logger.error("sandbox \(request.sandboxID) did not start: \(error)")
             await sandbox.destroy(gracefully: false)
             throw error
@@ -112,6 +111,8 @@ public actor Sandbox {
     }
 
     private func start(_ request: BootRequest, plan initialPlan: SandboxPlan, vsock: VhostVsockContext?) async throws {
+        // QEMU holds its own copy once started; ours goes whatever happens.
+        defer { if let vsock { close(vsock.descriptor) } }
         var plan = initialPlan
         let hypervisor = configuration.configuration.hypervisor
         try makeDirectories(paths.stateDirectory, mode: 0o700)
@@ -155,7 +156,6 @@ public actor Sandbox {
             runDirectory: plan.runDirectory, qmpSocket: plan.qmpSocketPath,
             qmpDescriptor: plan.qmpDescriptor, consoleSocket: plan.consoleSocketPath)
         let vm = try await timed("qemu") { try await VirtualMachine.launch(launch, logger: logger) }
-        if let vsock { close(vsock.descriptor) }
         self.vm = vm
         record.qemu = SandboxRecord.process(vm.pid)
         try record.write(to: paths)
@@ -231,6 +231,7 @@ public actor Sandbox {
     ///     empty when the bundle's rootfs directory is already prepared.
     public func createContainer(id containerID: String, kind: ContainerKind, bundle: String,
                                 spec: Grpc_Spec, rootfs: [HostMount]) async throws {
+        guard !destroyed else { throw BootError(description: "sandbox \(id) is gone: cannot create container \(containerID) in it") }
         let plan = try GuestContainerPlan(spec: spec, containerID: containerID, kind: kind, bundle: bundle,
                                           configuration: configuration.configuration) { path in
             var st = stat()
@@ -244,8 +245,8 @@ public actor Sandbox {
                 let hostRootfs = spec.root.path.hasPrefix("/") ? spec.root.path : bundleRootfs
                 if !rootfs.isEmpty {
                     try makeDirectories(hostRootfs)
-                    for mount in rootfs { try Mounter.mount(mount, at: hostRootfs) }
                     made.append(hostRootfs)
+                    for mount in rootfs { try Mounter.mount(mount, at: hostRootfs) }
                     record.bundles.append(bundle)
                     try record.write(to: paths)
                 }
@@ -263,10 +264,11 @@ public actor Sandbox {
                     let fd = open(target, O_CREAT | O_WRONLY | O_CLOEXEC, 0o600)
                     if fd >= 0 { close(fd) }
                 }
-                try Mounter.bind(shared.hostPath, at: target, readOnly: shared.readOnly)
                 made.append(target)
+                try Mounter.bind(shared.hostPath, at: target, readOnly: shared.readOnly)
             }
             containerMounts[containerID] = made
+            guard !destroyed else { throw BootError(description: "sandbox \(id) went away while container \(containerID) was created") }
             var request = Grpc_CreateContainerRequest()
             request.containerID = containerID
             request.execID = containerID
@@ -286,7 +288,8 @@ public actor Sandbox {
         if processRunning && !destroyed {
             do {
                 try await agent.signalProcess(container: containerID, exec: "", signal: SIGKILL)
-                _ = try await agent.waitProcess(container: containerID, exec: "")
+                // Bounded: an unkillable guest process must not keep the VM alive.
+                _ = try await agent.waitProcess(container: containerID, exec: "", timeout: .seconds(10))
             } catch {
                 logger.debug("stopping container \(containerID): \(error)")
             }
@@ -297,18 +300,11 @@ public actor Sandbox {
         unmount(containerMounts.removeValue(forKey: containerID) ?? [], containerID: containerID)
     }
 
+    /// Undoes exactly what `createContainer` made: its mount points, then its entries in the share.
     private func unmount(_ points: [String], containerID: String) {
         for point in points.reversed() { Mounter.unmountAll(point) }
+        for point in points where point.hasPrefix(paths.sharedDirectory + "/") { removeTree(point) }
         removeTree(paths.sharedDirectory + "/" + containerID)
-        if let dir = opendir(paths.sharedDirectory) {
-            var names: [String] = []
-            while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                if name.hasPrefix(containerID + "-") { names.append(name) }
-            }
-            closedir(dir)
-            for name in names { removeTree(paths.sharedDirectory + "/" + name) }
-        }
     }
 
     // MARK: The VM
@@ -322,9 +318,15 @@ public actor Sandbox {
         return "QEMU exited: \(await vm.waitForExit())"
     }
 
-    /// Starts QMP health checks; `onFailure` is called once if the VM stops working.
-    public func watchHealth(onFailure: @escaping @Sendable (String) -> Void) {
-        vm?.watchHealth(onFailure: onFailure)
+    /// Starts QMP health checks (every 5 s, as Kata): a VM that stops
+    /// working (hung, panicked) is killed, so that its exit ends its tasks.
+    public func watchHealth() {
+        guard let vm else { return }
+        let logger = logger
+        vm.watchHealth { reason in
+            logger.error("sandbox VM unhealthy: \(reason): killing it")
+            kill(vm.pid, SIGKILL)
+        }
     }
 
     /// Kata's teardown: DestroySandbox (when `gracefully` and the VM still

@@ -304,11 +304,11 @@ extension ContainerMetrics {
             stats["total_" + name] ?? v1(name)
         }
 
-        /// A v2 figure: its own name, else the v1 one (the hierarchical total first).
+        /// A v2 figure. v2 counts descendants too, as v1's `total_` figures
+        /// do, so those come first; only a v1 guest reports them.
         func v2(_ name: String) -> UInt64? {
-            if let value = stats[name] { return value }
             let old = Self.v1ForV2[name] ?? name
-            return stats["total_" + old] ?? stats[old]
+            return stats["total_" + old] ?? stats[name] ?? stats[old]
         }
     }
 }

@@ -21,11 +21,13 @@ extension ProcessIO {
     }
 
     /// containerd's stdin → WriteStdin, chunk by chunk, until end of file, a
-    /// failed write, or the source is closed; then CloseIO may close the guest's stdin.
+    /// failed write, or the source is closed; then the guest's stdin is closed
+    /// as runc's shim does at end of file (`ctr task exec` sends no CloseIO).
     func copyStdin(from source: StdinSource, to streams: any ProcessStreams) async {
         await source.forEachChunk(of: Self.chunkSize) { chunk in
             try await streams.writeStdin(chunk)
         }
         stdinEnded.fire()
+        await closeGuestStdin(streams)
     }
 }

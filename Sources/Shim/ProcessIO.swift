@@ -13,9 +13,11 @@ import NIOConcurrencyHelpers
 ///
 /// Output FIFOs are opened read-write, so that opening never waits and writes
 /// are valid before containerd's reader attaches; a slow reader holds the
-/// copy back (and so the process) without holding a thread. A reader that
-/// goes away (EPIPE; the shim ignores SIGPIPE) does not stop the copy: the
-/// output is read from the agent and discarded.
+/// copy back (and so the process) without holding a thread. As with Kata and
+/// runc, a FIFO reader that left looks like a slow one until `close()`. A
+/// reader that goes away from a pipe (EPIPE, a logging binary that exited;
+/// the shim ignores SIGPIPE) does not stop the copy: the output is read from
+/// the agent and discarded. Stdin is a FIFO whatever form stdout has.
 public final class ProcessIO: Sendable {
     /// Kata's copy buffer: the most one agent read asks for.
     public static let chunkSize = 32 * 1024
@@ -159,6 +161,11 @@ public final class ProcessIO: Sendable {
     public func closeStdin() async {
         guard let streams = state.withLockedValue({ $0.streams }) else { return }
         await stdinEnded.wait()
+        await closeGuestStdin(streams)
+    }
+
+    /// Closes the guest's stdin once, whoever asks first (CloseIO, or the end of containerd's stdin).
+    func closeGuestStdin(_ streams: any ProcessStreams) async {
         let first = state.withLockedValue { state -> Bool in
             defer { state.guestStdinClosed = true }
             return !state.guestStdinClosed

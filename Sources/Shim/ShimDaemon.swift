@@ -6,6 +6,7 @@ import Foundation
 import CLinux
 import Glibc
 import Logging
+import NIOConcurrencyHelpers
 import Runtime
 import TTRPC
 
@@ -34,7 +35,10 @@ public enum ShimDaemon {
         let controller = TaskController(settings: settings, publisher: publisher, logger: logger)
         let socketPath = flags.socket.isEmpty ? addressFilePath() : flags.socket
 
+        let exiting = NIOLockedValueBox(false)
         let exit: @Sendable (Int32) -> Void = { code in
+            // Shutdown and SIGTERM may race: one exit.
+            guard exiting.withLockedValue({ done in defer { done = true }; return !done }) else { return }
             if let socketPath { unlink(socketPath) }
             // A sandbox still booting (or a teardown cut short) leaves its record: undo it.
             SandboxRecord.cleanUp(SandboxPaths(sandboxID: id))

@@ -53,6 +53,8 @@ public enum StartCommand {
         if let path = input.runtimeOptions?.configPath, !path.isEmpty {
             childEnvironment.append("\(configPathVariable)=\(path)")
         }
+        // Before the server starts: it reads the file to know its socket.
+        try writeFileAtomically(bundle + "/address", Array(address.description.utf8))
         let devnull = open("/dev/null", O_RDWR | O_CLOEXEC)
         defer { close(devnull) }
         let pid: pid_t
@@ -68,7 +70,6 @@ public enum StartCommand {
         raiseOOMScore(of: pid)
         do {
             try writeFileAtomically(bundle + "/shim.pid", Array(String(pid).utf8))
-            try writeFileAtomically(bundle + "/address", Array(address.description.utf8))
         } catch {
             kill(pid, SIGKILL)
             unlink(address.path)

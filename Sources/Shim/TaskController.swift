@@ -47,7 +47,8 @@ actor TaskController {
     }
 
     var isEmpty: Bool { containers.isEmpty }
-    var vmPID: UInt32 { get async { UInt32(await sandbox?.vmPID ?? 0) } }
+    /// QEMU's pid: what the Task API reports for every process (the shim cannot see guest pids).
+    private(set) var vmPID: UInt32 = 0
 
     func noteCall() { everCalled = true }
 
@@ -94,7 +95,7 @@ actor TaskController {
             }
             sandbox = try await bootSandbox(id: request.id, spec: spec, oci: oci, options: request.options, kind: kind)
         } else {
-            guard let existing = self.sandbox, existing.id == kind.sandboxID(taskID: request.id) else {
+            guard let existing = self.sandbox, existing.id == kind.sandboxID(taskID: request.id), teardown == nil else {
                 throw TaskError.notFound("sandbox \(kind.sandboxID(taskID: request.id)) of container \(request.id) (not served by this shim)")
             }
             sandbox = existing
@@ -112,7 +113,7 @@ actor TaskController {
             stdio: .init(stdin: request.stdin, stdout: request.stdout, stderr: request.stderr, terminal: request.terminal))
         containers[request.id] = ShimContainer(id: request.id, bundle: request.bundle, kind: kind,
                                                rootfs: request.rootfs, initProcess: initProcess)
-        let pid = UInt32(await sandbox.vmPID)
+        let pid = vmPID
         var event = Containerd_Events_TaskCreate()
         event.containerID = request.id
         event.bundle = request.bundle
@@ -166,7 +167,9 @@ actor TaskController {
         }
         self.sandbox = sandbox
         self.sandboxTaskID = id
+        vmPID = UInt32(await sandbox.vmPID)
         tearingDown = false
+        await sandbox.watchHealth()
         Task { await self.watchVM(sandbox) }
         Task.detached { await self.forwardOOMEvents(sandbox) }
         return sandbox
@@ -212,6 +215,7 @@ actor TaskController {
             io = try await ProcessIO.open(stdin: process.stdio.stdin, stdout: process.stdio.stdout, stderr: process.stdio.stderr,
                                terminal: process.stdio.terminal, containerID: container.id, namespace: settings.namespace)
         } catch {
+            await finish(process, status: 255)
             throw TaskError.invalidArgument("\(error)")
         }
         do {
@@ -231,20 +235,29 @@ actor TaskController {
             }
         } catch {
             await io.close()
+            // Waiters are released with 255, as Kata does.
+            await finish(process, status: 255)
             throw TaskError.failedPrecondition("start \(process.eventID): \(error)")
         }
-        try process.transition(.start)
+        // The VM may have died while the agent started it.
+        do {
+            try process.transition(.start)
+        } catch {
+            await io.close()
+            throw error
+        }
         process.io = io
         io.start(streams)
-        if process.stdio.stdin.isEmpty {
-            // Nothing will ever come: let the process see EOF at once.
-            try? await sandbox.agent.closeStdin(container: container.id, exec: process.agentExecID)
-        }
-        let pid = UInt32(await sandbox.vmPID)
+        let pid = vmPID
+        // Before anything can publish this process's exit.
         if process.isInit {
             await publish(Containerd_Events_TaskStart.with { $0.containerID = container.id; $0.pid = pid })
         } else {
             await publish(Containerd_Events_TaskExecStarted.with { $0.containerID = container.id; $0.execID = process.execID; $0.pid = pid })
+        }
+        if process.stdio.stdin.isEmpty {
+            // Nothing will ever come: let the process see EOF at once.
+            try? await sandbox.agent.closeStdin(container: container.id, exec: process.agentExecID)
         }
         Task.detached { await self.reapWhenDone(process, io: io, agent: sandbox.agent) }
         return .with { $0.pid = pid }
@@ -272,7 +285,7 @@ actor TaskController {
         var event = Containerd_Events_TaskExit()
         event.containerID = process.containerID
         event.id = process.eventID
-        event.pid = await vmPID
+        event.pid = vmPID
         event.exitStatus = exit.status
         event.exitedAt = exit.at
         await publish(event)
@@ -305,11 +318,14 @@ actor TaskController {
 
     func delete(_ request: Containerd_Task_V2_DeleteRequest) async throws -> Containerd_Task_V2_DeleteResponse {
         let (container, process) = try process(request.id, request.execID)
-        let pid = await vmPID
+        let pid = vmPID
+        guard process.state != .deleted else { throw TaskError.notFound("container \(request.id) (being deleted)") }
         if !process.isInit {
             guard process.state == .stopped || process.state == .created else {
                 throw TaskError.failedPrecondition("exec \(process.execID) is \(process.state): kill it and wait for its exit first")
             }
+            // A never-started exec: its waiters learn that it is gone.
+            _ = process.recordExit(status: 255)
             await process.io?.close()
             container.execs[request.execID] = nil
             let exit = process.exit
@@ -320,6 +336,10 @@ actor TaskController {
             }
         }
         try process.transition(.delete)
+        if process.exit == nil {
+            // Deleted before it ever ran: release its waiters (no TaskExit: containerd deletes it).
+            _ = process.recordExit(status: 255)
+        }
         if container.id == sandboxTaskID {
             await tearDownSandbox()
         } else if let sandbox {
@@ -388,11 +408,19 @@ actor TaskController {
         } catch {
             throw TaskError.failedPrecondition("kill \(process.eventID): \(error)")
         }
+        if process.isInit && process.state == .created {
+            // Nobody reaps a container that never started: wait for it here.
+            let agent = sandbox.agent
+            Task.detached {
+                let code = try? await agent.waitProcess(container: container.id, exec: "")
+                await self.finish(process, status: code.map { UInt32(bitPattern: $0) } ?? 255)
+            }
+        }
     }
 
     func state(_ request: Containerd_Task_V2_StateRequest) async throws -> Containerd_Task_V2_StateResponse {
         let (container, process) = try process(request.id, request.execID)
-        let pid = await vmPID
+        let pid = vmPID
         let exit = process.exit
         return .with {
             $0.id = container.id
@@ -416,7 +444,7 @@ actor TaskController {
 
     func pids(_ request: Containerd_Task_V2_PidsRequest) async throws -> Containerd_Task_V2_PidsResponse {
         _ = try container(request.id)
-        let pid = await vmPID
+        let pid = vmPID
         return .with { $0.processes = [.with { $0.pid = pid }] }
     }
 

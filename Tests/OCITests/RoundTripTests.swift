@@ -47,6 +47,7 @@ import Testing
         let linux = OCISpec.Linux(
             uidMappings: [.init(containerID: 0, hostID: 100_000, size: 65536)],
             gidMappings: [.init(containerID: 0, hostID: 100_000, size: 65536)],
+            namespaces: [.init(type: "user"), .init(type: "mount")],
             seccomp: .init(defaultAction: "SCMP_ACT_ERRNO", architectures: ["SCMP_ARCH_AARCH64"], flags: ["SECCOMP_FILTER_FLAG_LOG"],
                            syscalls: [.init(names: ["mount"], action: "SCMP_ACT_ERRNO", errnoRet: 1,
                                             args: [.init(index: 1, value: 2, valueTwo: 3, op: "SCMP_CMP_MASKED_EQ")])]),
