@@ -25,6 +25,7 @@ public actor Sandbox {
     private let logger: Logger
     private var vm: VirtualMachine?
     private var virtiofsd: VirtioFSDaemon?
+    private var cgroup: SandboxCgroup?
     private var record: SandboxRecord
     /// Host mount points made per container (rootfs, shared paths), to undo at removal.
     private var containerMounts: [String: [String]] = [:]
@@ -118,6 +119,10 @@ public actor Sandbox {
         try makeDirectories(paths.stateDirectory, mode: 0o700)
         try makeDirectories(paths.vmDirectory, mode: 0o700)
         try record.write(to: paths)
+        // QEMU and virtiofsd go where containerd (and kubelet) account the pod.
+        cgroup = try SandboxCgroup.create(path: request.spec.linux.cgroupsPath)
+        record.cgroups = cgroup?.directories ?? []
+        try record.write(to: paths)
 
         switch hypervisor.sharedFS {
         case .virtioFS:
@@ -129,6 +134,7 @@ public actor Sandbox {
             }
             virtiofsd = daemon
             record.virtiofsd = SandboxRecord.process(daemon.pid)
+            try cgroup?.add(daemon.pid)
             plan.sharedFilesystem = .virtioFS(socketPath: plan.virtioFSSocketPath,
                                               deviceID: String(UInt64.random(in: 1...UInt64.max), radix: 16).leftPadded(to: 16))
         case .virtio9P:
@@ -159,6 +165,7 @@ public actor Sandbox {
         self.vm = vm
         record.qemu = SandboxRecord.process(vm.pid)
         try record.write(to: paths)
+        try cgroup?.add(vm.pid)
 
         let dialTimeout = TimeAmount.seconds(Int64(configuration.configuration.agent.dialTimeoutSeconds))
         try await timed("agent ready") {
@@ -344,6 +351,7 @@ public actor Sandbox {
         for (containerID, points) in containerMounts { unmount(points, containerID: containerID) }
         containerMounts = [:]
         for bundle in record.bundles { Mounter.unmountAll(bundle + "/rootfs") }
+        cgroup?.remove()
         for directory in paths.directories { removeTree(directory) }
     }
 

@@ -83,7 +83,7 @@ extension SandboxRecord {
             for pid in killed {
                 for _ in 0..<200 where startTime(of: pid) != nil { usleep(10_000) }
             }
-            for cgroup in record.cgroups { rmdir(cgroup) }
+            for cgroup in record.cgroups { SandboxCgroup.removeWhenEmpty(cgroup) }
             for bundle in record.bundles { Mounter.unmountAll(bundle + "/rootfs") }
         }
         for directory in paths.directories { removeTree(directory) }

@@ -32,6 +32,9 @@ import Testing
             #expect(metrics.succeeded && metrics.output.contains("memory.usage_in_bytes") && metrics.output.contains("pids.current"), "\(metrics.output)")
             let pid = try await testbed.taskPID(of: "l1")
             #expect(KataTestbed.commandLine(of: pid).contains("qemu-system"), "the task pid is the VM's")
+            let cgroups = try String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8)
+            #expect(cgroups.contains("memory:/default/l1") && cgroups.contains("pids:/default/l1"),
+                    "QEMU runs in the cgroup containerd gave the task: \(cgroups)")
 
             #expect(try await testbed.ctr(["task", "kill", "-s", "KILL", "l1"]).succeeded)
             try await testbed.waitUntil("l1 stopped") { try await testbed.taskStatus(of: "l1") == "STOPPED" }
@@ -54,14 +57,19 @@ import Testing
                 try await NIOOffPool.run { try run(tmux + arguments, package: "tmux").output }
             }
             func screen() async throws -> String { try await tmuxDo(["capture-pane", "-p", "-t", "t"]) }
-            // The server that new-session forks must not hold our output pipe open.
-            _ = try await NIOOffPool.run {
-                try run(["sh", "-c", "tmux -L \(session) new-session -d -s t -x 100 -y 30 '\(command); echo EXITED $?; sleep 60' >/dev/null 2>&1"],
-                        package: "tmux")
+            // system(3), not Foundation's Process: the tmux server that new-session
+            // forks inherits the descriptor through which Process learns of an exit.
+            let started = try await NIOOffPool.run {
+                system("tmux -L \(session) new-session -d -s t -x 100 -y 30 '\(command); echo EXITED $?; sleep 60' </dev/null >/dev/null 2>&1")
             }
+            try #require(started == 0, "tmux new-session failed (install tmux)")
             defer { _ = try? run(tmux + ["kill-server"], package: "tmux") }
             do {
-                try await testbed.waitUntil("the shell prompt", timeout: 60) { try await screen().contains("/ #") }
+                try await testbed.waitUntil("the shell prompt", timeout: 60) {
+                    let text = try await screen()
+                    if text.contains("EXITED") { throw CommandError(description: "ctr ended before the prompt") }
+                    return text.contains("/ #")
+                }
             } catch {
                 Issue.record("no prompt; the screen:\n\(try await screen())")
                 throw error
