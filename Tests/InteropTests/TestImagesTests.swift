@@ -79,8 +79,8 @@ import Testing
     }
 
     /// A container left running when containerd is gone: destroy() kills its
-    /// shim and the container by pid, removes the shim's socket, the rootfs
-    /// mount, the cgroups and the directory.
+    /// shim and the container by pid, removes the shim's socket, ctr's IO
+    /// fifos, the rootfs mount, the cgroups and the directory.
     @Test(.timeLimit(.minutes(2)))
     func destroyLeavesNothingBehind() async throws {
         let containerd = try await PrivateContainerd()
@@ -113,6 +113,10 @@ import Testing
         #expect(!shimSocket.hasPrefix("/") || !FileManager.default.fileExists(atPath: shimSocket), "\(shimSocket)")
         let mounts = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
         #expect(!mounts.contains(containerd.directory))
+        let fifos = ((try? FileManager.default.contentsOfDirectory(atPath: "/run/containerd/fifo")) ?? []).filter { directory in
+            ((try? FileManager.default.contentsOfDirectory(atPath: "/run/containerd/fifo/\(directory)")) ?? []).contains { $0.hasPrefix(id + "-") }
+        }
+        #expect(fifos.isEmpty, "ctr's IO fifos left in /run/containerd/fifo: \(fifos)")
         let cgroups = ((try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? [])
             .flatMap { ["/sys/fs/cgroup/\($0)/\(namespace)", "/sys/fs/cgroup/\(namespace)"] }
             .filter { FileManager.default.fileExists(atPath: $0) }
