@@ -9,7 +9,7 @@ STATIC_FLAGS = -c release --scratch-path $(STATIC_SCRATCH) -Xswiftc -static-exec
 STATIC_BIN = $(STATIC_SCRATCH)/release
 PRODUCTS = ttrpc-bench kata-agent containerd-shim-kata-v2
 
-.PHONY: help build release test test-unit test-static proto bench install clean guest
+.PHONY: help build release test test-unit test-static proto bench install clean guest demo
 
 help:
 	@echo "make build      debug build of everything (what the tests use)"
@@ -19,6 +19,7 @@ help:
 	@echo "make bench      benchmarks, side by side with containerd's runc shim"
 	@echo "make install    install the static binaries into \$$(DESTDIR)\$$(PREFIX)/bin"
 	@echo "make guest      development guest (kernel, nvdimm image, initrd) in build/guest"
+	@echo "make demo       a container in a VM through a private containerd (guest and host kernel)"
 
 build:
 	$(SWIFT) build --build-tests
@@ -47,6 +48,10 @@ proto:
 
 bench: guest
 	bash bench/run.sh $(STATIC_BIN)
+
+# The README's main command: everything local and private (hack/demo.sh).
+demo:
+	bash hack/demo.sh
 
 install: release
 	install -d $(DESTDIR)$(PREFIX)/bin

@@ -417,6 +417,18 @@ row() { # NAME RUNC OURS
 	row "  with its process tree (MiB)" "$(kib_to_mib "${tree_kib[runc]:-}")" "$(kib_to_mib "${tree_kib[ours]:-}")"
 	row "ctr run --rm true, median of $runs (ms)" "$(median ${run_ms[runc]})" "$(median ${run_ms[ours]})"
 }
+# Our sandbox Create, split: the shim logs one line per Create into the
+# bundle's log FIFO, which containerd copies into its log.
+split_lines="$(grep -o 'create [^ ]*: total=[^"]*' "$dir/containerd.log" 2>/dev/null || true)"
+if [ -n "$split_lines" ]; then
+	echo
+	echo "sandbox Create of ours, split (median of $(printf '%s\n' "$split_lines" | wc -l) Creates, ms):"
+	for field in total virtiofsd qemu agent_ready agent_sandbox agent_container shim_own; do
+		values="$(printf '%s\n' "$split_lines" | grep -o " $field=[0-9]*" | cut -d= -f2 || true)"
+		# shellcheck disable=SC2086
+		[ -z "$values" ] || printf '  %-16s %8s\n' "$field" "$(median $values)"
+	done
+fi
 status=0
 for side in "${sides[@]}"; do
 	if [ -n "${failed[$side]}" ]; then

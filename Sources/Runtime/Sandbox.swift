@@ -280,7 +280,7 @@ public actor Sandbox {
             request.containerID = containerID
             request.execID = containerID
             request.oci = plan.spec
-            try await agent.createContainer(request)
+            try await timed("agent container") { try await agent.createContainer(request) }
         } catch {
             containerMounts[containerID] = nil
             unmount(made, containerID: containerID)

@@ -3,7 +3,7 @@
 /// `--flag`, `-flag=value` and `--flag=value` are accepted too).
 public struct ShimFlags: Sendable, Equatable {
     public enum Action: String, Sendable {
-        case start, delete, serve, info, version
+        case start, delete, serve, info, version, help
     }
 
     public var namespace = ""
@@ -18,6 +18,15 @@ public struct ShimFlags: Sendable, Equatable {
     public struct Invalid: Error, CustomStringConvertible, Sendable {
         public var description: String
     }
+
+    /// What `-help` prints (containerd never asks; operators do).
+    public static let usage = """
+        usage: containerd-shim-kata-v2 -namespace NS -id ID -address CONTAINERD_SOCKET [-publish-binary PATH] [-debug] start|delete
+               containerd-shim-kata-v2 -info | -v | -help
+        containerd runs this binary for runtime type io.containerd.kata.v2: `start` answers the shim's
+        address (starting the shim server if needed), `delete` cleans up after a dead shim, and without
+        an action the binary serves containerd's Task API on descriptor 3 (or -socket PATH).
+        """
 
     static let valueFlags: Set<String> = ["namespace", "id", "address", "publish-binary", "bundle", "socket"]
 
@@ -42,6 +51,8 @@ public struct ShimFlags: Sendable, Equatable {
                 action = .version
             case "info":
                 action = .info
+            case "h", "help":
+                action = .help
             case _ where Self.valueFlags.contains(name):
                 guard let given = value ?? rest.popFirst() else {
                     throw Invalid(description: "flag needs an argument: -\(name)")
@@ -58,7 +69,7 @@ public struct ShimFlags: Sendable, Equatable {
                 throw Invalid(description: "flag provided but not defined: -\(name)")
             }
         }
-        if action == .version || action == .info { return }
+        if action == .version || action == .info || action == .help { return }
         switch positional.first {
         case nil: action = .serve
         case "start": action = .start

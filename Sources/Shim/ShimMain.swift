@@ -20,6 +20,9 @@ public enum ShimMain {
         case .version:
             print(ShimVersion.versionLine)
             exit(0)
+        case .help:
+            print(ShimFlags.usage)
+            exit(0)
         case .info:
             var info = Containerd_Types_RuntimeInfo()
             info.name = ShimVersion.runtimeName

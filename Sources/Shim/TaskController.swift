@@ -76,6 +76,7 @@ actor TaskController {
     // MARK: Create
 
     func create(_ request: Containerd_Task_V2_CreateTaskRequest) async throws -> Containerd_Task_V2_CreateTaskResponse {
+        let started = ContinuousClock.now
         guard containers[request.id] == nil else { throw TaskError.alreadyExists("container \(request.id)") }
         guard request.checkpoint.isEmpty else { throw TaskError.unimplemented("restoring container \(request.id) from a checkpoint") }
         let specPath = request.bundle + "/config.json"
@@ -125,7 +126,19 @@ actor TaskController {
         event.checkpoint = request.checkpoint
         event.pid = pid
         await publish(event)
+        if kind.ownsSandbox { await logCreateSplit(request.id, sandbox: sandbox, total: ContinuousClock.now - started) }
         return .with { $0.pid = pid }
+    }
+
+    /// One line that says where a sandbox Create spent its time: waiting for
+    /// QEMU, for the guest's agent, and the shim's own work (the rest).
+    private func logCreateSplit(_ id: String, sandbox: Sandbox, total: Duration) async {
+        func ms(_ seconds: Double) -> Int { Int((seconds * 1000).rounded()) }
+        let totalSeconds = Double(total.components.seconds) + Double(total.components.attoseconds) / 1e18
+        let steps = await sandbox.bootTimings
+        let waited = steps.filter { $0.step != "virtiofsd" }.reduce(0) { $0 + $1.seconds }
+        let parts = steps.map { "\($0.step.replacing(" ", with: "_"))=\(ms($0.seconds))ms" }.joined(separator: " ")
+        logger.info("create \(id): total=\(ms(totalSeconds))ms \(parts) shim_own=\(ms(totalSeconds - waited))ms")
     }
 
     private func bootSandbox(id: String, spec: Grpc_Spec, oci: OCISpec, options: Google_Protobuf_Any,
