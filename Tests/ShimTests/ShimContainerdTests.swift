@@ -20,4 +20,28 @@ import Testing
             try await testbed.expectNothingLeft(of: ["t1", "t2"])
         }
     }
+
+    /// `ctr run --log-uri`: stdout into a file (`file://`) or to a logging binary (`binary://`).
+    @Test func logURIs() async throws {
+        try await KataTestbed.with { testbed in
+            let directory = try makeTemporaryDirectory("klog")
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let logger = directory + "/logger.sh"
+            try "#!/bin/sh\n# containerd's binary log protocol: stdout on fd 3, stderr on fd 4, ready = close fd 5\nexec 5>&-\ncat <&3 >> \"$1\"\n"
+                .write(toFile: logger, atomically: true, encoding: .utf8)
+            chmod(logger, 0o755)
+            for (id, uri, file) in [("f1", "file://\(directory)/file.log", "\(directory)/file.log"),
+                                    ("b1", "binary://\(logger)?\(directory)/binary.log", "\(directory)/binary.log")] {
+                let started = try await testbed.ctrRun(id, ["sh", "-c", "echo via-\(id)"], options: ["-d", "--log-uri", uri])
+                #expect(started.succeeded, "\(started.output)")
+                try await testbed.waitUntil("\(id) stopped") { try await testbed.taskStatus(of: id) == "STOPPED" }
+                #expect(try await testbed.ctr(["task", "delete", id]).succeeded)
+                #expect(try await testbed.ctr(["container", "rm", id]).succeeded)
+                try await testbed.waitUntil("\(file) written") {
+                    ((try? String(contentsOfFile: file, encoding: .utf8)) ?? "").contains("via-\(id)")
+                }
+            }
+            try await testbed.expectNothingLeft(of: ["f1", "b1"])
+        }
+    }
 }
