@@ -69,14 +69,7 @@ public final class ChildReaper: Sendable {
     }
 
     private func startThread(_ body: @escaping @Sendable (ChildReaper) -> Void) {
-        final class Box { let body: () -> Void; init(_ body: @escaping () -> Void) { self.body = body } }
-        let box = Unmanaged.passRetained(Box { body(self) })
-        var thread = pthread_t()
-        pthread_create(&thread, nil, { argument in
-            Unmanaged<Box>.fromOpaque(argument!).takeRetainedValue().body()
-            return nil
-        }, box.toOpaque())
-        pthread_detach(thread)
+        DedicatedThread.start { body(self) }
     }
 
     /// Waits for one child of ours on a thread of its own.

@@ -117,6 +117,8 @@ public final class AgentService: Sendable {
         add("WaitProcess") { (r: Grpc_WaitProcessRequest) in
             let process = try await sandbox.process(r.containerID, r.execID)
             let status = await process.wait()
+            // An OOM kill is reported before the exit it caused (CRI marks the container OOMKilled).
+            if r.execID.isEmpty || r.execID == r.containerID { await sandbox.oomSettled(r.containerID) }
             return Grpc_WaitProcessResponse.with { $0.status = status.shellCode }
         }
         add("UpdateContainer") { (r: Grpc_UpdateContainerRequest) in try await sandbox.update(r); return empty }

@@ -337,6 +337,12 @@ public actor Sandbox {
 
     // MARK: OOM
 
+    /// Returns once the container's OOM watcher has taken its last look
+    /// after the init process exited (at most one poll interval).
+    func oomSettled(_ containerID: String) async {
+        await oomWatchers[containerID]?.value
+    }
+
     private func watchOOM(_ container: AgentContainer) {
         let pid = container.initProcess.pid
         let id = container.id
@@ -346,7 +352,7 @@ public actor Sandbox {
             guard let cgroup = try? CgroupStats(pid: pid) else { return }
             var seen = cgroup.oomKills()
             while !Task.isCancelled {
-                try? await Task.sleep(nanoseconds: 200_000_000)
+                try? await Task.sleep(nanoseconds: 100_000_000)
                 let now = cgroup.oomKills()
                 if now > seen {
                     seen = now

@@ -172,17 +172,18 @@ public final class VirtualMachine: Sendable {
 
 /// Lines of a process's output or of a console socket, into the log (and the
 /// last few kept, for error messages).
-final class OutputLines: Sendable {
+public final class OutputLines: Sendable {
     private let logger: Logger
     private let prefix: String
     private let tail = NIOLockedValueBox<[String]>([])
 
-    init(logger: Logger, prefix: String) {
+    public init(logger: Logger, prefix: String) {
         self.logger = logger
         self.prefix = prefix
     }
 
-    var text: String { tail.withLockedValue { $0.joined(separator: "; ") } }
+    /// The last lines read, joined.
+    public var text: String { tail.withLockedValue { $0.joined(separator: "; ") } }
 
     private func add(_ line: Substring) {
         let text = String(line).trimmingCharacters(in: " ")
@@ -194,9 +195,10 @@ final class OutputLines: Sendable {
         }
     }
 
-    /// Reads `descriptor` to its end on NIO's thread pool (blocking reads).
-    func read(descriptor: Int32) async {
-        _ = try? await NIOThreadPool.singleton.runIfActive { [self] in
+    /// Reads `descriptor` to its end (and closes it) on a thread of its own:
+    /// these reads last as long as the process, and must not hold a pool's thread.
+    public func read(descriptor: Int32) async {
+        await DedicatedThread.run { [self] in
             var pending: [UInt8] = []
             var buffer = [UInt8](repeating: 0, count: 4096)
             while true {

@@ -1,6 +1,7 @@
 import ChildProcesses
 import CLinux
 import Glibc
+import Hypervisor
 import KataConfig
 import Logging
 
@@ -47,7 +48,7 @@ final class VirtioFSDaemon: Sendable {
         close(output[1])
         let exit = ExitLatch()
         let daemon = VirtioFSDaemon(pid: pid, exit: exit)
-        Task.detached { await LineLogger(logger: logger, prefix: "virtiofsd").read(descriptor: output[0]) }
+        Task.detached { await OutputLines(logger: logger, prefix: "virtiofsd").read(descriptor: output[0]) }
         Task.detached {
             let status = await reaper.wait(for: pid)
             logger.info("virtiofsd \(pid) exited: \(status)")
@@ -61,55 +62,5 @@ final class VirtioFSDaemon: Sendable {
     func stop() async {
         if exit.status == nil { kill(pid, SIGKILL) }
         _ = await exit.wait()
-    }
-}
-
-/// A child's output, line by line into the log, read on a thread of its own
-/// (blocking reads must stay off the cooperative pool).
-struct LineLogger: Sendable {
-    let logger: Logger
-    let prefix: String
-
-    func read(descriptor: Int32) async {
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            let thread = BlockingThread {
-                var pending: [UInt8] = []
-                var buffer = [UInt8](repeating: 0, count: 4096)
-                while true {
-                    let n = Glibc.read(descriptor, &buffer, buffer.count)
-                    if n < 0 && errno == EINTR { continue }
-                    if n <= 0 { break }
-                    pending += buffer[0..<n]
-                    while let newline = pending.firstIndex(of: 10) {
-                        logger.info("\(prefix): \(String(decoding: pending[..<newline], as: UTF8.self))")
-                        pending.removeSubrange(...newline)
-                    }
-                }
-                if !pending.isEmpty { logger.info("\(prefix): \(String(decoding: pending, as: UTF8.self))") }
-                close(descriptor)
-                done.resume()
-            }
-            thread.start()
-        }
-    }
-}
-
-/// A detached pthread running one closure.
-final class BlockingThread: @unchecked Sendable {
-    private let body: () -> Void
-
-    init(_ body: @escaping () -> Void) {
-        self.body = body
-    }
-
-    func start() {
-        var thread = pthread_t()
-        let box = Unmanaged.passRetained(self).toOpaque()
-        pthread_create(&thread, nil, { raw in
-            let me = Unmanaged<BlockingThread>.fromOpaque(raw!).takeRetainedValue()
-            me.body()
-            return nil
-        }, box)
-        pthread_detach(thread)
     }
 }

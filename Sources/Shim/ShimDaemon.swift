@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import ChildProcesses
 import CLinux
 import Glibc
 import Logging
@@ -97,23 +98,13 @@ public enum SignalWaiter {
     }
 
     static func start(signals: [Int32], _ handler: @escaping @Sendable (Int32) -> Void) {
-        final class Box: @unchecked Sendable {
-            let signals: [Int32]
-            let handler: @Sendable (Int32) -> Void
-            init(_ signals: [Int32], _ handler: @escaping @Sendable (Int32) -> Void) { self.signals = signals; self.handler = handler }
-        }
-        let box = Unmanaged.passRetained(Box(signals, handler)).toOpaque()
-        var thread = pthread_t()
-        pthread_create(&thread, nil, { raw in
-            let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
+        DedicatedThread.start {
             var set = sigset_t()
             sigemptyset(&set)
-            for signal in box.signals { sigaddset(&set, signal) }
+            for signal in signals { sigaddset(&set, signal) }
             var received: Int32 = 0
             while sigwait(&set, &received) != 0 {}
-            box.handler(received)
-            return nil
-        }, box)
-        pthread_detach(thread)
+            handler(received)
+        }
     }
 }

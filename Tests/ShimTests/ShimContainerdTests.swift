@@ -21,6 +21,21 @@ import Testing
         }
     }
 
+    /// A container over its memory limit is killed in the guest; containerd hears TaskOOM, then the exit (137).
+    @Test func outOfMemoryBecomesTaskOOM() async throws {
+        try await KataTestbed.with { testbed in
+            let events = try testbed.containerd.subscribeToEvents()
+            defer { events.stop() }
+            try await Task.sleep(nanoseconds: 300_000_000)
+            let run = try await testbed.ctrRun("oom1", ["sh", "-c", "tail /dev/zero"], options: ["--rm", "--memory-limit", "\(32 << 20)"])
+            #expect(run.status == 137, "\(run.output)")
+            try await events.waitFor("TaskOOM of oom1", timeout: 20) { KataTestbed.topics(in: events.log, for: "oom1").contains("/tasks/oom") }
+            let topics = KataTestbed.topics(in: events.log, for: "oom1")
+            #expect(topics.firstIndex(of: "/tasks/oom").map { $0 < (topics.firstIndex(of: "/tasks/delete") ?? .max) } == true, "\(topics)")
+            try await testbed.expectNothingLeft(of: ["oom1"])
+        }
+    }
+
     /// `ctr run --log-uri`: stdout into a file (`file://`) or to a logging binary (`binary://`).
     @Test func logURIs() async throws {
         try await KataTestbed.with { testbed in
