@@ -62,8 +62,36 @@ final class OutputStreamBuffer: Sendable {
             }
             waiter?.resume(returning: nil)
         }
+        if let taken = result, !taken.isEmpty, Task.isCancelled {
+            // Handed over just as the caller went away: keep it for the next read.
+            unread(taken)
+            return nil
+        }
         resumeReadingIfDrained()
         return result
+    }
+
+    /// Hands buffered bytes to waiting readers, oldest first (called under the lock).
+    private static func serveWaiters(_ state: inout State) -> [(CheckedContinuation<[UInt8]?, Never>, [UInt8])] {
+        var resumed: [(CheckedContinuation<[UInt8]?, Never>, [UInt8])] = []
+        while !state.waiters.isEmpty, state.buffer.readableBytes > 0 {
+            let waiter = state.waiters.removeFirst()
+            resumed.append((waiter.continuation, state.buffer.readBytes(length: min(waiter.max, state.buffer.readableBytes))!))
+        }
+        return resumed
+    }
+
+    /// Puts `bytes` back in front of the buffer and serves whoever waits.
+    private func unread(_ bytes: [UInt8]) {
+        let resumed = state.withLockedValue { state -> [(CheckedContinuation<[UInt8]?, Never>, [UInt8])] in
+            var merged = ByteBufferAllocator().buffer(capacity: bytes.count + state.buffer.readableBytes)
+            merged.writeBytes(bytes)
+            merged.writeBuffer(&state.buffer)
+            state.buffer = merged
+            let resumed = Self.serveWaiters(&state)
+            return resumed
+        }
+        for (continuation, data) in resumed { continuation.resume(returning: data) }
     }
 
     private func resumeReadingIfDrained() {
@@ -82,11 +110,7 @@ final class OutputStreamBuffer: Sendable {
         var bytes = bytes
         let (resumed, full) = state.withLockedValue { state -> ([(CheckedContinuation<[UInt8]?, Never>, [UInt8])], Bool) in
             state.buffer.writeBuffer(&bytes)
-            var resumed: [(CheckedContinuation<[UInt8]?, Never>, [UInt8])] = []
-            while !state.waiters.isEmpty, state.buffer.readableBytes > 0 {
-                let waiter = state.waiters.removeFirst()
-                resumed.append((waiter.continuation, state.buffer.readBytes(length: min(waiter.max, state.buffer.readableBytes))!))
-            }
+            let resumed = Self.serveWaiters(&state)
             let full = state.buffer.readableBytes >= Self.highWater
             if full { state.paused = true }
             return (resumed, full)

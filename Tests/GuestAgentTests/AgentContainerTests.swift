@@ -91,6 +91,8 @@ import TTRPC
             try await Task.sleep(nanoseconds: 200_000_000)
             await other.close()
             _ = try? await pending.value
+            // The agent hears of the disconnect, as it would long before a killed shim's successor writes.
+            try await Task.sleep(nanoseconds: 300_000_000)
             try await agent.client.writeStdin(container: "late", exec: "late", Array("go\n".utf8))
             #expect(try await agent.client.readAll(container: "late", exec: "late") == Array("after-go\n".utf8))
             #expect(try await agent.client.waitProcess(container: "late", exec: "late") == 0)
