@@ -49,6 +49,9 @@ let package = Package(
             dependencies: ["CZlib", "Digests", .product(name: "TOMLKit", package: "TOMLKit")]
         ),
 
+        // File and directory operations on Glibc (agent and host alike).
+        .target(name: "Files"),
+
         // SHA-2 in plain Swift (initdata digests, the shim's socket name).
         .target(name: "Digests"),
 
@@ -81,7 +84,7 @@ let package = Package(
         .target(
             name: "GuestAgent",
             dependencies: [
-                "TTRPC", "Protocols", "CLinux", "AgentPolicy", "ChildProcesses", "OCI",
+                "TTRPC", "Protocols", "CLinux", "AgentPolicy", "ChildProcesses", "OCI", "Files",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -113,7 +116,7 @@ let package = Package(
         .executableTarget(
             name: "kata-agent",
             dependencies: [
-                "GuestAgent", "TTRPC", "ChildProcesses", "Protocols",
+                "GuestAgent", "TTRPC", "ChildProcesses", "Protocols", "Files",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -126,7 +129,7 @@ let package = Package(
         .target(
             name: "Runtime",
             dependencies: [
-                "Agent", "Hypervisor", "KataConfig", "OCI", "ChildProcesses", "CLinux", "Protocols", "TTRPC",
+                "Agent", "Hypervisor", "KataConfig", "OCI", "ChildProcesses", "CLinux", "Protocols", "TTRPC", "Files",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -138,7 +141,7 @@ let package = Package(
         .target(
             name: "Shim",
             dependencies: [
-                "Digests", "Protocols", "Runtime", "TTRPC", "OCI", "Agent", "KataConfig", "ChildProcesses", "CLinux",
+                "Digests", "Protocols", "Runtime", "TTRPC", "OCI", "Agent", "KataConfig", "ChildProcesses", "CLinux", "Files",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -1,4 +1,5 @@
 #if canImport(FoundationEssentials)
+import Files
 import FoundationEssentials
 #else
 import Foundation

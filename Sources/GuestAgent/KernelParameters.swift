@@ -1,3 +1,5 @@
+import Files
+
 /// The `agent.*` parameters of the kernel command line: the agent's own
 /// settings, and those meant for guest components (attestation agent, ...),
 /// which the agent writes to a file under /run for them to read.

@@ -1,10 +1,11 @@
 #if canImport(FoundationEssentials)
-import ChildProcesses
 import FoundationEssentials
 #else
 import Foundation
 #endif
+import ChildProcesses
 import CLinux
+import Files
 import Glibc
 import NIOConcurrencyHelpers
 import NIOPosix

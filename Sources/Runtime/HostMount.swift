@@ -1,4 +1,5 @@
 import CLinux
+import Files
 import Glibc
 
 /// One mount containerd hands over (`CreateTaskRequest.rootfs`) or the shim
@@ -62,7 +63,7 @@ enum Mounter {
 
     /// The mount points at or under `directory`, deepest first (from /proc/self/mountinfo).
     static func mountPoints(under directory: String) -> [String] {
-        guard let text = try? readText("/proc/self/mountinfo") else { return [] }
+        guard let text = try? readTextFile("/proc/self/mountinfo") else { return [] }
         var points: [String] = []
         for line in text.split(separator: "\n") {
             let fields = line.split(separator: " ")
@@ -93,52 +94,10 @@ enum Mounter {
     }
 }
 
-/// Reads a whole (small) file as text.
-func readText(_ path: String) throws -> String {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw MountError(description: "cannot open \(path): \(String(cString: strerror(errno)))") }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = read(fd, &buffer, buffer.count)
-        if n < 0 && errno == EINTR { continue }
-        if n <= 0 { break }
-        bytes += buffer[0..<n]
-    }
-    return String(decoding: bytes, as: UTF8.self)
-}
-
-/// mkdir -p with `mode` for what it creates.
-func makeDirectories(_ path: String, mode: mode_t = 0o755) throws {
-    var current = ""
-    for component in path.split(separator: "/") {
-        current += "/" + component
-        if mkdir(current, mode) != 0 && errno != EEXIST {
-            throw MountError(description: "cannot create directory \(current): \(String(cString: strerror(errno)))")
-        }
-    }
-}
-
-/// rm -rf that never crosses into a mount: mount points are detached first.
-func removeTree(_ path: String) {
-    for point in Mounter.mountPoints(under: path) { Mounter.unmountAll(point) }
-    removeTreeEntries(path)
-}
-
-private func removeTreeEntries(_ path: String) {
-    var st = stat()
-    guard lstat(path, &st) == 0 else { return }
-    if (st.st_mode & S_IFMT) == S_IFDIR {
-        if let dir = opendir(path) {
-            while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                if name != "." && name != ".." { removeTreeEntries(path + "/" + name) }
-            }
-            closedir(dir)
-        }
-        rmdir(path)
-    } else {
-        unlink(path)
+extension Mounter {
+    /// rm -rf that never crosses into a mount: mount points are detached first.
+    static func removeTree(_ path: String) {
+        for point in mountPoints(under: path) { unmountAll(point) }
+        Files.removeTree(path)
     }
 }

@@ -6,6 +6,7 @@ import Foundation
 import Agent
 import ChildProcesses
 import CLinux
+import Files
 import Glibc
 import Hypervisor
 import KataConfig
@@ -71,28 +72,28 @@ public actor Sandbox {
     public static func boot(_ request: BootRequest, configuration: SandboxConfiguration, logger: Logger) async throws -> Sandbox {
         let hypervisor = configuration.configuration.hypervisor
         let paths = request.paths
+        let sizing = SandboxSizing(configuration: configuration.configuration, workload: request.workload, host: request.host)
         var plan = SandboxPlan(
             sandboxID: request.sandboxID, uuid: UUID().uuidString.lowercased(), runDirectory: paths.vmDirectory,
-            sizing: SandboxSizing(configuration: configuration.configuration, workload: request.workload, host: request.host),
-            kernelParameters: [], agent: .virtioSerial(socket: ""))
+            sizing: sizing, kernelParameters: [], agent: .virtioSerial(socket: ""))
         var vsock: VhostVsockContext?
-        let endpoint: TTRPCEndpointChoice
+        let endpoint: TTRPCEndpoint
         switch hypervisor.agentChannel {
         case .virtioSerial:
             plan.agent = .virtioSerial(socket: plan.agentSerialSocketPath)
-            endpoint = .unix(plan.agentSerialSocketPath)
+            endpoint = .unix(path: plan.agentSerialSocketPath)
         case .vsock:
             let claimed = try VhostVsock.claim()
             vsock = claimed
             plan.agent = .vsock(cid: claimed.cid, descriptor: 4)
-            endpoint = .vsock(claimed.cid)
+            endpoint = .vsock(cid: claimed.cid, port: 1024)
         }
         var timeouts = AgentTimeouts()
         timeouts.createContainer = .seconds(Int64(configuration.configuration.runtime.createContainerTimeoutSeconds))
         let sandbox = Sandbox(id: request.sandboxID, paths: paths, configuration: configuration,
-                              agent: AgentClient(endpoint: endpoint.endpoint, timeouts: timeouts), logger: logger)
+                              agent: AgentClient(endpoint: endpoint, timeouts: timeouts), logger: logger)
         do {
-            try await sandbox.start(request, plan: plan, vsock: vsock)
+            try await sandbox.start(request, plan: plan, sizing: sizing, vsock: vsock)
         } catch {
             logger.error("sandbox \(request.sandboxID) did not start: \(error)")
             await sandbox.destroy(gracefully: false)
@@ -111,7 +112,8 @@ public actor Sandbox {
         return value
     }
 
-    private func start(_ request: BootRequest, plan initialPlan: SandboxPlan, vsock: VhostVsockContext?) async throws {
+    private func start(_ request: BootRequest, plan initialPlan: SandboxPlan, sizing: SandboxSizing,
+                       vsock: VhostVsockContext?) async throws {
         // QEMU holds its own copy once started; ours goes whatever happens.
         defer { if let vsock { close(vsock.descriptor) } }
         var plan = initialPlan
@@ -145,8 +147,7 @@ public actor Sandbox {
             plan.sharedFilesystem = .none
         }
 
-        plan.kernelParameters = try KernelCommandLine.compose(configuration, sizing: SandboxSizing(
-            configuration: configuration.configuration, workload: request.workload, host: request.host))
+        plan.kernelParameters = try KernelCommandLine.compose(configuration, sizing: sizing)
         plan.debug = configuration.configuration.runtime.enableDebug
         if let image = hypervisor.image, !image.isEmpty {
             var st = stat()
@@ -174,7 +175,7 @@ public actor Sandbox {
         try await timed("agent sandbox") {
             if let policy = configuration.agentPolicy { try await agent.setPolicy(policy) }
             var create = Grpc_CreateSandboxRequest()
-            let identity = SandboxIdentity(spec: request.spec) { try? readText($0) }
+            let identity = SandboxIdentity(spec: request.spec) { try? readTextFile($0) }
             create.hostname = identity.hostname
             create.dns = identity.dns
             create.sandboxID = id
@@ -310,8 +311,8 @@ public actor Sandbox {
     /// Undoes exactly what `createContainer` made: its mount points, then its entries in the share.
     private func unmount(_ points: [String], containerID: String) {
         for point in points.reversed() { Mounter.unmountAll(point) }
-        for point in points where point.hasPrefix(paths.sharedDirectory + "/") { removeTree(point) }
-        removeTree(paths.sharedDirectory + "/" + containerID)
+        for point in points where point.hasPrefix(paths.sharedDirectory + "/") { Mounter.removeTree(point) }
+        Mounter.removeTree(paths.sharedDirectory + "/" + containerID)
     }
 
     // MARK: The VM
@@ -352,23 +353,10 @@ public actor Sandbox {
         containerMounts = [:]
         for bundle in record.bundles { Mounter.unmountAll(bundle + "/rootfs") }
         cgroup?.remove()
-        for directory in paths.directories { removeTree(directory) }
+        for directory in paths.directories { Mounter.removeTree(directory) }
     }
 
     public var isDestroyed: Bool { destroyed }
-}
-
-/// The agent's address, by transport.
-private enum TTRPCEndpointChoice {
-    case unix(String)
-    case vsock(UInt32)
-
-    var endpoint: TTRPCEndpoint {
-        switch self {
-        case let .unix(path): .unix(path: path)
-        case let .vsock(cid): .vsock(cid: cid, port: 1024)
-        }
-    }
 }
 
 extension String {

@@ -1,3 +1,4 @@
+import Files
 import Glibc
 
 /// The cgroup containerd gives the sandbox (`linux.cgroupsPath`, e.g.
@@ -24,15 +25,10 @@ struct SandboxCgroup: Sendable, Equatable {
     /// (symbolic links such as `cpu` → `cpu,cpuacct` are the same hierarchy).
     static func hierarchies(root: String = "/sys/fs/cgroup") -> [String] {
         if access(root + "/cgroup.procs", F_OK) == 0 { return [root] }
-        guard let dir = opendir(root) else { return [] }
-        defer { closedir(dir) }
-        var found: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            guard !name.hasPrefix("."), entry.pointee.d_type == UInt8(DT_DIR) else { continue }
-            if access("\(root)/\(name)/cgroup.procs", F_OK) == 0 { found.append("\(root)/\(name)") }
+        return directoryEntries(root).sorted().map { root + "/" + $0 }.filter { path in
+            var st = stat()
+            return lstat(path, &st) == 0 && st.st_mode & S_IFMT == S_IFDIR && access(path + "/cgroup.procs", F_OK) == 0
         }
-        return found.sorted()
     }
 
     /// Creates the cgroup in every hierarchy; nil when the spec names none.
@@ -60,13 +56,9 @@ struct SandboxCgroup: Sendable, Equatable {
         for component in relative.split(separator: "/") {
             let child = parent + "/" + component
             for file in ["cpuset.cpus", "cpuset.mems"] {
-                let current = (try? readText(child + "/" + file))?.filter { !$0.isWhitespace } ?? ""
-                guard current.isEmpty, let inherited = try? readText(parent + "/" + file) else { continue }
-                let fd = open(child + "/" + file, O_WRONLY | O_CLOEXEC)
-                guard fd >= 0 else { continue }
-                let bytes = Array(inherited.utf8)
-                _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-                close(fd)
+                let current = (try? readTextFile(child + "/" + file))?.filter { !$0.isWhitespace } ?? ""
+                guard current.isEmpty, let inherited = try? readFile(parent + "/" + file) else { continue }
+                try? writeFile(child + "/" + file, inherited)
             }
             parent = child
         }
@@ -75,14 +67,10 @@ struct SandboxCgroup: Sendable, Equatable {
     /// Moves `pid` (all its threads) into the cgroup in every hierarchy.
     func add(_ pid: pid_t) throws {
         for directory in directories {
-            let fd = open(directory + "/cgroup.procs", O_WRONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw MountError(description: "cannot open \(directory)/cgroup.procs: \(String(cString: strerror(errno)))") }
-            let text = Array(String(pid).utf8)
-            let written = text.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            let error = errno
-            close(fd)
-            guard written == text.count else {
-                throw MountError(description: "cannot move process \(pid) into \(directory): \(String(cString: strerror(error)))")
+            do {
+                try writeFile(directory + "/cgroup.procs", Array(String(pid).utf8))
+            } catch {
+                throw MountError(description: "cannot move process \(pid) into \(directory): \(String(cString: strerror(error.code)))")
             }
         }
     }

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Files
 import Glibc
 
 /// What a running sandbox leaves on disk so that a later `delete` (the shim
@@ -31,25 +32,17 @@ public struct SandboxRecord: Codable, Sendable, Equatable {
         try makeDirectories(paths.stateDirectory, mode: 0o700)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let bytes = Array(try encoder.encode(self))
-        let temporary = paths.recordFile + ".tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw MountError(description: "cannot write \(temporary): \(String(cString: strerror(errno)))") }
-        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        close(fd)
-        guard written == bytes.count, rename(temporary, paths.recordFile) == 0 else {
-            throw MountError(description: "cannot write \(paths.recordFile): \(String(cString: strerror(errno)))")
-        }
+        try writeFileAtomically(paths.recordFile, Array(try encoder.encode(self)), mode: 0o600)
     }
 
     public static func read(from paths: SandboxPaths) -> SandboxRecord? {
-        guard let text = try? readText(paths.recordFile) else { return nil }
+        guard let text = try? readTextFile(paths.recordFile) else { return nil }
         return try? JSONDecoder().decode(SandboxRecord.self, from: Data(text.utf8))
     }
 
     /// The start time of a live process, nil when there is none with this pid.
     public static func startTime(of pid: Int32) -> UInt64? {
-        guard let stat = try? readText("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { return nil }
+        guard let stat = try? readTextFile("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { return nil }
         // Fields after the command name start at field 3; starttime is field 22.
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         guard fields.count > 19 else { return nil }
@@ -86,6 +79,6 @@ extension SandboxRecord {
             for cgroup in record.cgroups { SandboxCgroup.removeWhenEmpty(cgroup) }
             for bundle in record.bundles { Mounter.unmountAll(bundle + "/rootfs") }
         }
-        for directory in paths.directories { removeTree(directory) }
+        for directory in paths.directories { Mounter.removeTree(directory) }
     }
 }

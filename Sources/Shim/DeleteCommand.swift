@@ -24,10 +24,9 @@ public enum DeleteCommand {
             SandboxRecord.cleanUp(paths)
         }
         _ = cs_umount_detach(bundle + "/rootfs")
-        if let address = readFileBytes(bundle + "/address").map({ String(decoding: $0, as: UTF8.self) }),
-           address.hasPrefix("unix://"), !kind.isPodContainer {
-            let path = String(address.dropFirst("unix://".count)).trimmingSpaces()
-            if !StartCommand.isServing(path) { unlink(path) }
+        if !kind.isPodContainer, let path = ShimSocketAddress.path(inAddressFile: bundle + "/address"),
+           !StartCommand.isServing(path) {
+            unlink(path)
         }
         var response = Containerd_Task_V2_DeleteResponse()
         response.pid = pid

@@ -34,7 +34,7 @@ public enum ShimDaemon {
             namespace: namespace, startConfigPath: environment[StartCommand.configPathVariable],
             environment: environment, hostCgroupV2: access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0)
         let controller = TaskController(settings: settings, publisher: publisher, logger: logger)
-        let socketPath = flags.socket.isEmpty ? addressFilePath() : flags.socket
+        let socketPath = flags.socket.isEmpty ? ShimSocketAddress.path(inAddressFile: "address") : flags.socket
 
         let exiting = NIOLockedValueBox(false)
         let exit: @Sendable (Int32) -> Void = { code in
@@ -77,13 +77,6 @@ public enum ShimDaemon {
             exit(0)
         }
         while true { try await Task.sleep(for: .seconds(3600)) }
-    }
-
-    /// The socket path from the bundle's `address` file (`unix://…`).
-    private static func addressFilePath() -> String? {
-        guard let text = readFileBytes("address").map({ String(decoding: $0, as: UTF8.self).trimmingSpaces() }),
-              text.hasPrefix("unix://") else { return nil }
-        return String(text.dropFirst("unix://".count))
     }
 }
 

@@ -1,5 +1,6 @@
 import ChildProcesses
 import CLinux
+import Files
 import Glibc
 import Protocols
 import SwiftProtobuf
@@ -31,7 +32,7 @@ public enum ShimMain {
             emit((try? info.serializedBytes()) ?? [])
         case .start:
             do {
-                let stdin = readAll(0)
+                let stdin = readAll(descriptor: 0)
                 emit(try StartCommand.run(flags: flags, stdin: stdin, executable: executablePath(arguments[0]),
                                           environment: environment, bundle: currentDirectory()))
             } catch {
@@ -79,17 +80,6 @@ public enum ShimMain {
         let line = message + "\n"
         _ = line.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
         exit(code)
-    }
-
-    private static func readAll(_ fd: Int32) -> [UInt8] {
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = read(fd, &buffer, buffer.count)
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return bytes }
-            bytes += buffer[0..<n]
-        }
     }
 
     private static func currentDirectory() -> String {

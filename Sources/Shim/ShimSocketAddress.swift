@@ -1,4 +1,5 @@
 import Digests
+import Files
 
 /// Where a shim listens, computed as containerd's Go shims compute it, so that
 /// the containers of one pod find the socket of their sandbox's shim:
@@ -29,6 +30,13 @@ public struct ShimSocketAddress: Sendable, Equatable, CustomStringConvertible {
         let path = directory + "/" + digest
         guard path.utf8.count <= Self.maximumPathLength else { throw TooLong(path: path) }
         self.path = path
+    }
+
+    /// The socket path in a bundle's `address` file (`unix://…`, written by `start`), if any.
+    public static func path(inAddressFile file: String) -> String? {
+        guard let text = try? readTextFile(file) else { return nil }
+        let address = text.filter { !$0.isWhitespace }
+        return address.hasPrefix("unix://") ? String(address.dropFirst("unix://".count)) : nil
     }
 
     /// The address as containerd reads it from `start`'s output.

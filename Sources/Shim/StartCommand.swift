@@ -1,5 +1,6 @@
 import ChildProcesses
 import CLinux
+import Files
 import Glibc
 import Runtime
 
@@ -89,18 +90,8 @@ public enum StartCommand {
     /// containerd's score + 1 for the new shim, so that under memory pressure
     /// the kernel picks the shim before containerd (lowering may be refused: best effort).
     static func raiseOOMScore(of pid: pid_t) {
-        guard let text = readFileBytes("/proc/\(getppid())/oom_score_adj"),
-              let parent = Int(String(decoding: text, as: UTF8.self).trimmingSpaces()) else { return }
-        let value = Array(String(min(1000, parent + 1)).utf8)
-        let fd = open("/proc/\(pid)/oom_score_adj", O_WRONLY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        _ = value.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        close(fd)
-    }
-}
-
-extension String {
-    func trimmingSpaces() -> String {
-        String(self.drop { $0 == " " || $0 == "\n" || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\n" || $0 == "\t" }.reversed())
+        guard let text = try? readTextFile("/proc/\(getppid())/oom_score_adj"),
+              let parent = Int(text.filter { !$0.isWhitespace }) else { return }
+        try? writeFile("/proc/\(pid)/oom_score_adj", Array(String(min(1000, parent + 1)).utf8))
     }
 }

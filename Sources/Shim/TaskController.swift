@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Agent
+import Files
 import Glibc
 import KataConfig
 import Logging
@@ -80,9 +81,8 @@ actor TaskController {
         guard containers[request.id] == nil else { throw TaskError.alreadyExists("container \(request.id)") }
         guard request.checkpoint.isEmpty else { throw TaskError.unimplemented("restoring container \(request.id) from a checkpoint") }
         let specPath = request.bundle + "/config.json"
-        guard let bytes = readFileBytes(specPath) else {
-            throw TaskError.invalidArgument("cannot read \(specPath): \(String(cString: strerror(errno)))")
-        }
+        let bytes: [UInt8]
+        do { bytes = try readFile(specPath) } catch { throw TaskError.invalidArgument("\(error)") }
         let oci: OCISpec
         do { oci = try OCISpec(json: bytes, source: specPath) } catch { throw TaskError.invalidArgument("\(error)") }
         let spec = oci.agentSpec

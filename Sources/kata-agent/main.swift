@@ -1,5 +1,6 @@
 // The development guest agent: PID 1 of the guest (after a minimal init), or
 // an ordinary process on a host for tests.
+import Files
 import ArgumentParser
 import ChildProcesses
 import Dispatch
