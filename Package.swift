@@ -96,7 +96,7 @@ let package = Package(
         .target(
             name: "Hypervisor",
             dependencies: [
-                "CLinux", "ChildProcesses", "KataConfig",
+                "CLinux", "ChildProcesses", "KataConfig", "Files",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

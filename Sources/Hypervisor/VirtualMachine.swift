@@ -1,5 +1,6 @@
 import ChildProcesses
 import CLinux
+import Files
 import Glibc
 import Logging
 import NIOConcurrencyHelpers
@@ -156,17 +157,7 @@ public final class VirtualMachine: Sendable {
         _ = await waitForExit()
         await qmp.close()
         for task in watchers.withLockedValue({ $0 }) { task.cancel() }
-        removeDirectory(runDirectory)
-    }
-
-    private func removeDirectory(_ path: String) {
-        guard let dir = opendir(path) else { return }
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != "." && name != ".." { unlink(path + "/" + name) }
-        }
-        closedir(dir)
-        rmdir(path)
+        removeTree(runDirectory)
     }
 }
 
