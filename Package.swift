@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "ttrpc-bench", targets: ["ttrpc-bench"]),
         .executable(name: "kata-agent", targets: ["kata-agent"]),
         .executable(name: "containerd-shim-kata-v2", targets: ["containerd-shim-kata-v2"]),
+        .executable(name: "kata-runtime", targets: ["kata-runtime"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -154,6 +155,22 @@ let package = Package(
             dependencies: ["Shim", "ChildProcesses", "CLinux"]
         ),
 
+        // Node installation: Kata's /opt/kata layout and containerd's runtime
+        // handlers (backup, idempotent edit, restore); no processes.
+        .target(
+            name: "Installer",
+            dependencies: ["Files", "KataConfig", .product(name: "TOMLKit", package: "TOMLKit")]
+        ),
+        // The operator's commands: check, env, metrics, install, uninstall.
+        .target(
+            name: "KataRuntimeCommands",
+            dependencies: [
+                "KataConfig", "Installer", "Files", "CLinux", "ChildProcesses",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "kata-runtime", dependencies: ["KataRuntimeCommands"]),
+
         // Allocation counter for benchmarks: wraps malloc at static link time.
         .target(name: "CAllocCounter", path: "bench/CAllocCounter"),
         .executableTarget(
@@ -224,6 +241,8 @@ let package = Package(
             exclude: ["Golden"]
         ),
         .testTarget(name: "AgentPolicyTests", dependencies: ["AgentPolicy"]),
+        .testTarget(name: "InstallerTests", dependencies: ["Installer", "KataConfig", "TestSupport"]),
+        .testTarget(name: "KataRuntimeCommandsTests", dependencies: ["KataRuntimeCommands", "KataConfig", "TestSupport"]),
         .testTarget(name: "KataConfigTests", dependencies: ["KataConfig", "Digests"], exclude: ["Fixtures"]),
         .testTarget(
             name: "GuestAgentTests",

@@ -1,0 +1,3 @@
+import KataRuntimeCommands
+
+await KataRuntimeCommand.main()

@@ -1,0 +1,6 @@
+import Installer
+import Testing
+
+@Suite struct KataInstallationTests {
+    @Test func placeholder() { #expect(KataInstallation(root: "/").root == "/") }
+}
