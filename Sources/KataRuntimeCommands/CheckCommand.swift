@@ -1,10 +1,10 @@
 import ArgumentParser
 
 /// `kata-runtime check`.
-struct CheckCommand: AsyncParsableCommand {
+struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "check", abstract: "Not written yet.")
 
-    func run() async throws {
+    func run() throws {
         throw ValidationError("kata-runtime check is not written yet")
     }
 }

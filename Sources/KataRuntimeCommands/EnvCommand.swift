@@ -1,10 +1,10 @@
 import ArgumentParser
 
 /// `kata-runtime env`.
-struct EnvCommand: AsyncParsableCommand {
+struct EnvCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "env", abstract: "Not written yet.")
 
-    func run() async throws {
+    func run() throws {
         throw ValidationError("kata-runtime env is not written yet")
     }
 }

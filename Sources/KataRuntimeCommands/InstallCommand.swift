@@ -1,10 +1,10 @@
 import ArgumentParser
 
 /// `kata-runtime install`.
-struct InstallCommand: AsyncParsableCommand {
+struct InstallCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "install", abstract: "Not written yet.")
 
-    func run() async throws {
+    func run() throws {
         throw ValidationError("kata-runtime install is not written yet")
     }
 }

@@ -1,10 +1,10 @@
 import ArgumentParser
 
 /// `kata-runtime metrics`.
-struct MetricsCommand: AsyncParsableCommand {
+struct MetricsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "metrics", abstract: "Not written yet.")
 
-    func run() async throws {
+    func run() throws {
         throw ValidationError("kata-runtime metrics is not written yet")
     }
 }

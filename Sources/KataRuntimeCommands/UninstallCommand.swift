@@ -1,10 +1,10 @@
 import ArgumentParser
 
 /// `kata-runtime uninstall`.
-struct UninstallCommand: AsyncParsableCommand {
+struct UninstallCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "uninstall", abstract: "Not written yet.")
 
-    func run() async throws {
+    func run() throws {
         throw ValidationError("kata-runtime uninstall is not written yet")
     }
 }

@@ -1,3 +1,3 @@
 import KataRuntimeCommands
 
-await KataRuntimeCommand.main()
+KataRuntimeCommand.main()
