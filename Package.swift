@@ -165,7 +165,7 @@ let package = Package(
         .target(
             name: "KataRuntimeCommands",
             dependencies: [
-                "KataConfig", "Installer", "Files", "CLinux", "ChildProcesses",
+                "KataConfig", "Installer", "Files", "CLinux", "ChildProcesses", "Runtime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -15,6 +15,9 @@ public struct SandboxPaths: Sendable, Equatable {
     /// `/run/vc/sbs/<sid>`: the record that `delete` reads after a crash.
     public var stateDirectory: String { root + "/run/vc/sbs/" + sandboxID }
     public var recordFile: String { stateDirectory + "/sandbox.json" }
+    /// `/run/vc/sbs/<sid>/shim-monitor.sock`: the shim's management socket
+    /// (HTTP: `/metrics`, `/agent-url`), what `kata-runtime metrics` dials.
+    public var monitorSocket: String { stateDirectory + "/shim-monitor.sock" }
     /// `/run/vc/vm/<sid>`: QMP, console, agent serial and virtiofsd sockets, pidfile.
     public var vmDirectory: String { root + "/run/vc/vm/" + sandboxID }
     /// `/run/kata-containers/shared/sandboxes/<sid>`.
