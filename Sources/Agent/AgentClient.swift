@@ -120,6 +120,18 @@ extension AgentClient {
         let _: Google_Protobuf_Empty = try await call("DestroySandbox", Grpc_DestroySandboxRequest())
     }
 
+    /// UpdateInterface: the guest's interface with this MAC gets the name, MTU and addresses.
+    @discardableResult
+    public func updateInterface(_ interface: Types_Interface) async throws -> Types_Interface {
+        try await call("UpdateInterface", Grpc_UpdateInterfaceRequest.with { $0.interface = interface })
+    }
+
+    /// UpdateRoutes: the guest's routes become exactly these.
+    @discardableResult
+    public func updateRoutes(_ routes: [Types_Route]) async throws -> Grpc_Routes {
+        try await call("UpdateRoutes", Grpc_UpdateRoutesRequest.with { $0.routes.routes = routes })
+    }
+
     public func guestDetails() async throws -> Grpc_GuestDetailsResponse {
         try await call("GetGuestDetails", Grpc_GuestDetailsRequest.with { $0.memBlockSize = true; $0.memHotplugProbe = true })
     }

@@ -228,6 +228,52 @@ int cs_netlink_socket_in_netns(const char *netns_path, int protocol) {
     return job.result;
 }
 
+/* --- tap devices in another network namespace (pod networking) --- */
+#include <linux/if.h>
+#include <linux/if_tun.h>
+
+struct cs_netns_tap_job {
+    const char *path;
+    const char *name;
+    int result;
+};
+
+static void *cs_netns_tap_thread(void *arg) {
+    struct cs_netns_tap_job *job = arg;
+    int ns = open(job->path, O_RDONLY | O_CLOEXEC);
+    if (ns < 0) { job->result = -errno; return NULL; }
+    if (setns(ns, CLONE_NEWNET) != 0) {
+        job->result = -errno;
+        close(ns);
+        return NULL;
+    }
+    close(ns);
+    int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+    if (fd < 0) { job->result = -errno; return NULL; }
+    struct ifreq request;
+    memset(&request, 0, sizeof request);
+    // Kata's tap: multi-queue with virtio-net headers, no packet information.
+    request.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE;
+    strncpy(request.ifr_name, job->name, IFNAMSIZ - 1);
+    if (ioctl(fd, TUNSETIFF, &request) != 0) {
+        job->result = -errno;
+        close(fd);
+        return NULL;
+    }
+    job->result = fd;
+    return NULL;
+}
+
+int cs_open_tap_in_netns(const char *netns_path, const char *name) {
+    struct cs_netns_tap_job job = { .path = netns_path, .name = name, .result = -EINVAL };
+    pthread_t thread;
+    int rc = pthread_create(&thread, NULL, cs_netns_tap_thread, &job);
+    if (rc != 0) return -rc;
+    rc = pthread_join(thread, NULL);
+    if (rc != 0) return -rc;
+    return job.result;
+}
+
 /* --- mounts --- */
 #include <sys/mount.h>
 

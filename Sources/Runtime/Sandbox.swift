@@ -27,6 +27,8 @@ public actor Sandbox {
     private var vm: VirtualMachine?
     private var virtiofsd: VirtioFSDaemon?
     private var cgroup: SandboxCgroup?
+    /// The pod's network (taps and filters in its namespace), when it has one.
+    private var network: PodNetwork?
     private var record: SandboxRecord
     /// Host mount points made per container (rootfs, shared paths), to undo at removal.
     private var containerMounts: [String: [String]] = [:]
@@ -114,10 +116,15 @@ public actor Sandbox {
 
     private func start(_ request: BootRequest, plan initialPlan: SandboxPlan, sizing: SandboxSizing,
                        vsock: VhostVsockContext?) async throws {
-        // QEMU holds its own copy once started; ours goes whatever happens.
-        defer { if let vsock { close(vsock.descriptor) } }
+        // QEMU holds its own copies once started; ours go whatever happens.
+        var tapDescriptors: [Int32] = []
+        defer {
+            if let vsock { close(vsock.descriptor) }
+            for fd in tapDescriptors { close(fd) }
+        }
         var plan = initialPlan
         let hypervisor = configuration.configuration.hypervisor
+        let networkNamespace = try PodNetwork.namespacePath(of: request.spec)
         try makeDirectories(paths.stateDirectory, mode: 0o700)
         try makeDirectories(paths.vmDirectory, mode: 0o700)
         try record.write(to: paths)
@@ -147,6 +154,16 @@ public actor Sandbox {
             plan.sharedFilesystem = .none
         }
 
+        if let networkNamespace {
+            let (network, descriptors) = try await timed("network") {
+                try await PodNetwork.attach(namespacePath: networkNamespace, logger: logger)
+            }
+            self.network = network
+            tapDescriptors = descriptors
+            // QEMU numbers: 3 is QMP, 4 the vhost-vsock descriptor when there is one.
+            plan.networks = network.taps(firstDescriptor: vsock == nil ? 4 : 5)
+        }
+
         plan.kernelParameters = try KernelCommandLine.compose(configuration, sizing: sizing)
         plan.debug = configuration.configuration.runtime.enableDebug
         if let image = hypervisor.image, !image.isEmpty {
@@ -158,8 +175,10 @@ public actor Sandbox {
         }
         let argv = try QEMUCommandLine.arguments(for: hypervisor, plan: plan)
         logger.debug("QEMU: \(argv.joined(separator: " "))")
+        var descriptors: [(source: Int32, target: Int32)] = vsock.map { [($0.descriptor, Int32(4))] } ?? []
+        for (fd, tap) in zip(tapDescriptors, plan.networks) { descriptors.append((fd, tap.tapDescriptors[0])) }
         let launch = VirtualMachine.Launch(
-            arguments: argv, descriptors: vsock.map { [($0.descriptor, Int32(4))] } ?? [],
+            arguments: argv, descriptors: descriptors,
             runDirectory: plan.runDirectory, qmpSocket: plan.qmpSocketPath,
             qmpDescriptor: plan.qmpDescriptor, consoleSocket: plan.consoleSocketPath)
         let vm = try await timed("qemu") { try await VirtualMachine.launch(launch, logger: logger) }
@@ -174,6 +193,10 @@ public actor Sandbox {
         }
         try await timed("agent sandbox") {
             if let policy = configuration.agentPolicy { try await agent.setPolicy(policy) }
+            if let network {
+                for interface in network.agentInterfaces { try await agent.updateInterface(interface) }
+                if !network.routes.isEmpty { try await agent.updateRoutes(network.routes) }
+            }
             var create = Grpc_CreateSandboxRequest()
             let identity = SandboxIdentity(spec: request.spec) { try? readTextFile($0) }
             create.hostname = identity.hostname
@@ -349,6 +372,7 @@ public actor Sandbox {
         await agent.close()
         await vm?.stop()
         await virtiofsd?.stop()
+        await network?.detach(logger: logger)
         for (containerID, points) in containerMounts { unmount(points, containerID: containerID) }
         containerMounts = [:]
         for bundle in record.bundles { Mounter.unmountAll(bundle + "/rootfs") }

@@ -136,7 +136,7 @@ actor TaskController {
         func ms(_ seconds: Double) -> Int { Int((seconds * 1000).rounded()) }
         let totalSeconds = Double(total.components.seconds) + Double(total.components.attoseconds) / 1e18
         let steps = await sandbox.bootTimings
-        let waited = steps.filter { $0.step != "virtiofsd" }.reduce(0) { $0 + $1.seconds }
+        let waited = steps.filter { !["virtiofsd", "network"].contains($0.step) }.reduce(0) { $0 + $1.seconds }
         let parts = steps.map { "\($0.step.replacing(" ", with: "_"))=\(ms($0.seconds))ms" }.joined(separator: " ")
         logger.info("create \(id): total=\(ms(totalSeconds))ms \(parts) shim_own=\(ms(totalSeconds - waited))ms")
     }
