@@ -23,7 +23,10 @@ public final class PrivateContainerd: @unchecked Sendable {
     /// - Parameter cri: load the CRI plugin (slower to start; off for tests that do not need it).
     /// - Parameter pathDirectories: prepended to containerd's PATH, for
     ///   example the build directory holding `containerd-shim-kata-v2`.
-    public init(extraConfig: String = "", cri: Bool = false, pathDirectories: [String] = []) async throws {
+    /// - Parameter prepare: runs on the written config.toml's path before the
+    ///   daemon starts (for example an installer that edits it).
+    public init(extraConfig: String = "", cri: Bool = false, pathDirectories: [String] = [],
+                prepare: ((String) throws -> Void)? = nil) async throws {
         self.pathDirectories = pathDirectories
         directory = try makeTemporaryDirectory("ctrd")
         let config = """
@@ -40,7 +43,22 @@ public final class PrivateContainerd: @unchecked Sendable {
         \(extraConfig)
         """
         try config.write(toFile: directory + "/config.toml", atomically: true, encoding: .utf8)
+        do {
+            try prepare?(directory + "/config.toml")
+        } catch {
+            try? FileManager.default.removeItem(atPath: directory)
+            throw error
+        }
         try await start()
+    }
+
+    /// The config file the daemon reads.
+    public var configPath: String { directory + "/config.toml" }
+
+    /// Marks a namespace as used by the test (CRI's `k8s.io`), so that
+    /// `destroy()` stops its tasks and removes its cgroups.
+    public func track(namespace: String) {
+        namespacesLock.withLock { _ = namespaces.insert(namespace) }
     }
 
     /// Starts (or restarts) the daemon on the same root and state.

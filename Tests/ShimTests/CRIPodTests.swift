@@ -1,0 +1,123 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Pods through containerd's CRI plugin, as kubelet runs them with a
+/// RuntimeClass whose handler is `kata-qemu`: one VM and one shim per pod,
+/// the pod's network inside the VM, logs, exec and stats through CRI.
+@Suite(.serialized) struct CRIPodTests {
+    @Test func twoContainerPodSharesOneVMAndHasItsNetwork() async throws {
+        try await CRITestbed.with { bed in
+            let podConfig = try bed.podConfig(name: "p1", annotations: [
+                // Forwarded by pod_annotations = ["io.katacontainers.*"], allowed by enable_annotations.
+                "io.katacontainers.config.hypervisor.kernel_params": "kata.test=pod-annotation",
+                "not.forwarded": "dropped",
+            ])
+            let pod = try await bed.cri(["runp", "--handler", "kata-qemu", podConfig])
+            let status = try await bed.criJSON(["inspectp", pod])
+            let podIP = try #require(((status["status"] as? [String: Any])?["network"] as? [String: Any])?["ip"] as? String)
+            #expect(podIP.hasPrefix(String(bed.subnet.split(separator: ".").prefix(3).joined(separator: ".")) + "."))
+
+            let c1 = try await bed.cri(["create", pod, try bed.containerConfig(
+                name: "c1", script: "echo hello-from-c1; echo to-stderr >&2; nc -l -p 8080 -e echo served-by-c1; exec sleep 3600"), podConfig])
+            try await bed.cri(["start", c1])
+            let terminationLog = bed.directory + "/termination-c2"
+            FileManager.default.createFile(atPath: terminationLog, contents: nil)
+            let c2 = try await bed.cri(["create", pod, try bed.containerConfig(
+                name: "c2", script: "echo goodbye-from-c2 > /dev/termination-log; echo c2-up; exec sleep 3600",
+                mounts: [["container_path": "/dev/termination-log", "host_path": terminationLog]],
+                annotations: ["io.kubernetes.container.terminationMessagePath": "/dev/termination-log"]), podConfig])
+            try await bed.cri(["start", c2])
+
+            // Logs reach the CRI log path, both streams.
+            try await bed.waitUntil("c1's and c2's log lines") {
+                bed.logLines(pod: "p1", container: "c1").contains("hello-from-c1")
+                    && bed.logLines(pod: "p1", container: "c1").contains("to-stderr")
+                    && bed.logLines(pod: "p1", container: "c2").contains("c2-up")
+            }
+
+            // One VM, one shim: the same guest boot id in both containers.
+            let boot1 = try await bed.execSync(c1, ["cat", "/proc/sys/kernel/random/boot_id"])
+            let boot2 = try await bed.execSync(c2, ["cat", "/proc/sys/kernel/random/boot_id"])
+            #expect(boot1.exitCode == 0 && !boot1.stdout.isEmpty)
+            #expect(boot1.stdout == boot2.stdout, "the containers run in different guests")
+            let processes = bed.containerd.shimProcesses()
+            let qemus = processes.filter { KataTestbed.commandLine(of: $0).contains("qemu-system") }
+            let shims = processes.filter { pid in
+                let program = KataTestbed.commandLine(of: pid).split(separator: " ").first.map(String.init) ?? ""
+                return program.contains("containerd-shim-kata") && program.hasSuffix("-v2")
+            }
+            #expect(qemus.count == 1, "QEMU processes: \(qemus)")
+            #expect(shims.count == 1, "shims: \(processes.map(KataTestbed.commandLine(of:)))")
+            #expect(try String(contentsOfFile: terminationLog, encoding: .utf8) == "goodbye-from-c2\n")
+
+            // The guest's eth0 carries the pod IP, with the hub as default route;
+            // the pod annotation reached the guest kernel's command line.
+            let address = try await bed.execSync(c1, ["ip", "-o", "-4", "addr", "show", "eth0"])
+            #expect(address.stdout.contains("inet \(podIP)/24"), "\(address)")
+            let routes = try await bed.execSync(c1, ["ip", "route"])
+            #expect(routes.stdout.contains("default via \(bed.gateway)"), "\(routes)")
+            let cmdline = try await bed.execSync(c1, ["cat", "/proc/cmdline"])
+            #expect(cmdline.stdout.contains("kata.test=pod-annotation"))
+
+            // Another network namespace reaches a port served in the container.
+            let reply = try await NIOOffPool.run { [hub = bed.hub] in
+                try run(["ip", "netns", "exec", hub, "python3", "-c", """
+                    import socket, time
+                    for attempt in range(50):
+                        try:
+                            s = socket.create_connection(("\(podIP)", 8080), timeout=5); break
+                        except OSError:
+                            time.sleep(0.2)
+                    print(s.recv(100).decode().strip())
+                    """], timeout: 60, package: "python3")
+            }
+            #expect(reply.output.contains("served-by-c1"), "\(reply.output)")
+
+            // ExecSync and streaming exec (WebSocket) with stdin and exit codes.
+            let failing = try await bed.execSync(c1, ["sh", "-c", "echo out; echo err >&2; exit 3"])
+            #expect(failing.stdout == "out\n" && failing.stderr == "err\n" && failing.exitCode == 3)
+            let streamed = try await bed.criJSON(["exec", c1, "--stdin", "line-one\nline-two\n", "--", "head", "-n", "1"])
+            #expect(streamed["stdout"] as? String == "line-one\n")
+            #expect(streamed["exit_code"] as? Int == 0)
+            let streamedFailure = try await bed.criJSON(["exec", c2, "--", "sh", "-c", "echo s-out; echo s-err >&2; exit 4"])
+            #expect(streamedFailure["stdout"] as? String == "s-out\n")
+            #expect(streamedFailure["stderr"] as? String == "s-err\n")
+            #expect(streamedFailure["exit_code"] as? Int == 4)
+
+            // Container stats through the shim's Stats.
+            let stats = try #require((try await bed.criJSON(["stats", c1]))["stats"] as? [String: Any])
+            let cpu = (stats["cpu"] as? [String: Any])?["usage_core_nano_seconds"] as? [String: Any]
+            let memory = (stats["memory"] as? [String: Any])?["working_set_bytes"] as? [String: Any]
+            #expect(UInt64(cpu?["value"] as? String ?? "0") ?? 0 > 0, "\(stats)")
+            #expect(UInt64(memory?["value"] as? String ?? "0") ?? 0 > 0, "\(stats)")
+
+            // Stop (PID 1 ignores SIGTERM: SIGKILL after the grace period) and remove.
+            try await bed.cri(["stop", "--timeout", "1", c2])
+            let stopped = try #require((try await bed.criJSON(["inspect", c2]))["status"] as? [String: Any])
+            #expect(stopped["state"] as? String == "CONTAINER_EXITED")
+            #expect(stopped["exit_code"] as? Int == 137)
+            try await bed.cri(["rm", c2])
+            let still = try await bed.execSync(c1, ["echo", "c1-still-here"])
+            #expect(still.stdout == "c1-still-here\n", "removing c2 disturbed c1")
+            try await bed.cri(["stop", "--timeout", "0", c1])
+            try await bed.cri(["rm", c1])
+            try await bed.cri(["stopp", pod])
+            try await bed.cri(["rmp", pod])
+        }
+    }
+
+    /// Kata cannot give a VM the host's interfaces: a hostNetwork pod fails
+    /// with Kata's message, and nothing is left.
+    @Test func hostNetworkPodIsRefused() async throws {
+        try await CRITestbed.with { bed in
+            let config = try bed.podConfig(name: "hostnet", hostNetwork: true)
+            do {
+                let pod = try await bed.cri(["runp", "--handler", "kata-qemu", config])
+                Issue.record("a hostNetwork pod started: \(pod)")
+            } catch {
+                #expect("\(error)".contains("Host networking requested, not supported by runtime"), "\(error)")
+            }
+        }
+    }
+}
