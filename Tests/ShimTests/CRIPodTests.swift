@@ -59,6 +59,12 @@ import Testing
             #expect(routes.stdout.contains("default via \(bed.gateway)"), "\(routes)")
             let cmdline = try await bed.execSync(c1, ["cat", "/proc/cmdline"])
             #expect(cmdline.stdout.contains("kata.test=pod-annotation"))
+            #expect(!cmdline.stdout.contains("dropped"))
+            // Sized as configured: default_memory = 512 (containerd 1.6 sends
+            // no io.kubernetes.cri.sandbox-* annotations to add to it).
+            let meminfo = try await bed.execSync(c1, ["sh", "-c", "awk '/^MemTotal/ { print int($2 / 1024) }' /proc/meminfo"])
+            let totalMiB = Int(meminfo.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+            #expect((384...512).contains(totalMiB), "guest MemTotal \(totalMiB) MiB")
 
             // Another network namespace reaches a port served in the container.
             let reply = try await NIOOffPool.run { [hub = bed.hub] in

@@ -1,6 +1,7 @@
 /// containerd's CRI annotations on a pod sandbox's spec that carry the pod's
-/// resources (`internal/cri/annotations/annotations.go`), set from
-/// Kubernetes 1.23 with containerd 1.6.
+/// resources (`pkg/cri/annotations/annotations.go`). containerd 1.6.20
+/// defines them but does not set them; later releases set them from the
+/// pod's resources (`PodSandboxConfig.linux.resources`).
 public enum CRIAnnotations {
     public static let sandboxCPUPeriod = "io.kubernetes.cri.sandbox-cpu-period"
     public static let sandboxCPUQuota = "io.kubernetes.cri.sandbox-cpu-quota"
