@@ -145,6 +145,7 @@ let package = Package(
                 "Digests", "Protocols", "Runtime", "TTRPC", "OCI", "Agent", "KataConfig", "ChildProcesses", "CLinux", "Files",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),

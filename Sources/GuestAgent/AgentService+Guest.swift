@@ -105,27 +105,83 @@ extension AgentService {
         }
     }
 
-    /// GetMetrics: the agent's own figures in Prometheus text format.
+    /// GetMetrics: the agent's own figures and the guest's load in Prometheus
+    /// text format, with Kata's agent names where Kata has them
+    /// (`kata_agent_proc_status{item}`, `kata_agent_total_rss`, `kata_guest_load{item}` …).
     func metrics() async -> Grpc_Metrics {
         var lines: [String] = []
-        let status = (try? readTextFile("/proc/self/status")) ?? ""
-        let rss = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }?
-            .split(separator: " ").dropFirst().first.flatMap { UInt64($0) } ?? 0
-        lines.append("# HELP kata_agent_process_resident_memory_bytes Resident memory of the agent.")
-        lines.append("# TYPE kata_agent_process_resident_memory_bytes gauge")
-        lines.append("kata_agent_process_resident_memory_bytes \(rss * 1024)")
-        let uptime = ContinuousClock.now - startTime
-        lines.append("# HELP kata_agent_uptime_seconds Time since the agent started.")
-        lines.append("# TYPE kata_agent_uptime_seconds gauge")
-        lines.append("kata_agent_uptime_seconds \(uptime.components.seconds)")
-        lines.append("# HELP kata_agent_containers Containers in the sandbox.")
-        lines.append("# TYPE kata_agent_containers gauge")
-        lines.append("kata_agent_containers \(await sandbox.containerCount)")
-        lines.append("# HELP kata_agent_rpc_calls_total Agent RPCs received, by method.")
-        lines.append("# TYPE kata_agent_rpc_calls_total counter")
-        for (method, count) in callCounts.sorted(by: { $0.key < $1.key }) {
-            lines.append("kata_agent_rpc_calls_total{method=\"\(method)\"} \(count)")
+        func family(_ name: String, _ help: String, _ type: String, _ samples: [(labels: String, value: String)]) {
+            guard !samples.isEmpty else { return }
+            lines.append("# HELP \(name) \(help)")
+            lines.append("# TYPE \(name) \(type)")
+            for sample in samples { lines.append("\(name)\(sample.labels) \(sample.value)") }
         }
+        func items(_ values: [(String, String)]) -> [(labels: String, value: String)] {
+            values.map { (labels: "{item=\"\($0.0)\"}", value: $0.1) }
+        }
+        let status = Self.processStatus((try? readTextFile("/proc/self/status")) ?? "")
+        let stat = Self.processStat((try? readTextFile("/proc/self/stat")) ?? "")
+        let rss = status.items.first { $0.item == "vmrss" }?.bytes ?? 0
+        family("kata_agent_process_resident_memory_bytes", "Resident memory of the agent.", "gauge", [("", "\(rss)")])
+        family("kata_agent_total_rss", "Agent process total rss size in bytes.", "gauge", [("", "\(rss)")])
+        family("kata_agent_total_vm", "Agent process total vm size in bytes.", "gauge",
+               [("", "\(status.items.first { $0.item == "vmsize" }?.bytes ?? 0)")])
+        family("kata_agent_threads", "Agent process threads.", "gauge", [("", "\(status.threads)")])
+        family("kata_agent_proc_status", "Agent process status (see /proc/<pid>/status; sizes in bytes).", "gauge",
+               items(status.items.map { ($0.item, "\($0.bytes)") }))
+        family("kata_agent_proc_stat", "Agent process stat (see /proc/<pid>/stat; clock ticks).", "gauge",
+               items(stat.map { ($0.item, "\($0.ticks)") }))
+        let uptime = ContinuousClock.now - startTime
+        family("kata_agent_uptime_seconds", "Time since the agent started.", "gauge", [("", "\(uptime.components.seconds)")])
+        family("kata_agent_scrape_count", "Metrics scrape count.", "counter", [("", "\(callCounts["GetMetrics"] ?? 0)")])
+        family("kata_agent_containers", "Containers in the sandbox.", "gauge", [("", "\(await sandbox.containerCount)")])
+        family("kata_agent_rpc_calls_total", "Agent RPCs received, by method.", "counter",
+               callCounts.sorted { $0.key < $1.key }.map { (labels: "{method=\"\($0.key)\"}", value: "\($0.value)") })
+        let load = Self.loadAverage((try? readTextFile("/proc/loadavg")) ?? "")
+        family("kata_guest_load", "Guest system load.", "gauge", items(load.load))
+        family("kata_guest_tasks", "Guest scheduling entities: runnable now (cur) and in all (max).", "gauge", items(load.tasks))
         return Grpc_Metrics.with { $0.metrics = lines.joined(separator: "\n") + "\n" }
+    }
+
+    /// The `status` lines Kata reports, by Kata's item names (the key in lower
+    /// case); kB values in bytes.
+    static func processStatus(_ text: String) -> (items: [(item: String, bytes: UInt64)], threads: UInt64) {
+        let keys: Set<Substring> = [
+            "VmPeak", "VmSize", "VmLck", "VmPin", "VmHWM", "VmRSS", "RssAnon", "RssFile", "RssShmem", "VmData", "VmStk",
+            "VmExe", "VmLib", "VmPTE", "VmSwap", "HugetlbPages", "voluntary_ctxt_switches", "nonvoluntary_ctxt_switches",
+        ]
+        var items: [(item: String, bytes: UInt64)] = []
+        var threads: UInt64 = 0
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2 else { continue }
+            let words = parts[1].split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard let value = words.first.flatMap({ UInt64($0) }) else { continue }
+            if parts[0] == "Threads" { threads = value }
+            if keys.contains(parts[0]) {
+                items.append((parts[0].lowercased(), words.dropFirst().first == "kB" ? value * 1024 : value))
+            }
+        }
+        return (items.sorted { $0.item < $1.item }, threads)
+    }
+
+    /// utime, stime, cutime and cstime: fields 14–17, counted after `(comm)`.
+    static func processStat(_ text: String) -> [(item: String, ticks: UInt64)] {
+        guard let close = text.lastIndex(of: ")") else { return [] }
+        let fields = text[text.index(after: close)...].split(whereSeparator: { $0 == " " || $0 == "\n" })
+        guard fields.count > 14 else { return [] }
+        return [("cstime", 14), ("cutime", 13), ("stime", 12), ("utime", 11)].map {
+            ($0.0, UInt64(fields[$0.1]) ?? 0)
+        }
+    }
+
+    /// `/proc/loadavg`: `0.10 0.20 0.30 1/150 4242`.
+    static func loadAverage(_ text: String) -> (load: [(String, String)], tasks: [(String, String)]) {
+        let fields = text.split(whereSeparator: { $0 == " " || $0 == "\n" })
+        guard fields.count >= 4, fields[0...2].allSatisfy({ Double($0) != nil }) else { return ([], []) }
+        let load = [("load1", String(fields[0])), ("load15", String(fields[2])), ("load5", String(fields[1]))]
+        let tasks = fields[3].split(separator: "/")
+        guard tasks.count == 2, UInt64(tasks[0]) != nil, UInt64(tasks[1]) != nil else { return (load, []) }
+        return (load, [("cur", String(tasks[0])), ("max", String(tasks[1]))])
     }
 }

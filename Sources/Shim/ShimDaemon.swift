@@ -41,6 +41,7 @@ public enum ShimDaemon {
             // Shutdown and SIGTERM may race: one exit.
             guard exiting.withLockedValue({ done in defer { done = true }; return !done }) else { return }
             if let socketPath { unlink(socketPath) }
+            unlink(SandboxPaths(sandboxID: id).monitorSocket)
             // A sandbox still booting (or a teardown cut short) leaves its record: undo it.
             SandboxRecord.cleanUp(SandboxPaths(sandboxID: id))
             logger.info("shim exits")

@@ -38,6 +38,8 @@ actor TaskController {
     /// Set once the sandbox is being torn down on purpose (its VM's exit is then no failure).
     private var tearingDown = false
     private var teardown: Task<Void, Never>?
+    /// The sandbox's management socket (`TaskController+Management`).
+    var managementServer: ShimManagementServer?
     /// When the last call arrived: a shim nobody talks to exits.
     private(set) var everCalled = false
 
@@ -95,6 +97,7 @@ actor TaskController {
                 throw TaskError.failedPrecondition("cannot create another sandbox in sandbox \(sandboxTaskID ?? "")")
             }
             sandbox = try await bootSandbox(id: request.id, spec: spec, oci: oci, options: request.options, kind: kind)
+            await startManagementServer(for: sandbox, bundle: request.bundle, logger: logger)
         } else {
             guard let existing = self.sandbox, existing.id == kind.sandboxID(taskID: request.id), teardown == nil else {
                 throw TaskError.notFound("sandbox \(kind.sandboxID(taskID: request.id)) of container \(request.id) (not served by this shim)")
@@ -314,6 +317,7 @@ actor TaskController {
         tearingDown = true
         let running = containers.values.filter { $0.initProcess.state != .stopped }.map(\.id)
         let task = Task {
+            await stopManagementServer()
             for id in running { await sandbox.removeContainer(id: id, processRunning: true) }
             await sandbox.destroy()
         }
