@@ -98,6 +98,18 @@ import Testing
             #expect(UInt64(cpu?["value"] as? String ?? "0") ?? 0 > 0, "\(stats)")
             #expect(UInt64(memory?["value"] as? String ?? "0") ?? 0 > 0, "\(stats)")
 
+            // The shim's management socket serves Prometheus text with shim,
+            // QEMU and agent figures, through `kata-runtime metrics`.
+            let metrics = try await NIOOffPool.run {
+                try run([packageRoot + "/.build/debug/kata-runtime", "metrics", pod], timeout: 30)
+            }
+            #expect(metrics.succeeded, "\(metrics.output)")
+            for family in ["kata_shim_threads", "kata_hypervisor_fds", "kata_agent_containers"] {
+                #expect(metrics.output.split(separator: "\n").contains { $0.hasPrefix(family + " ") || $0.hasPrefix(family + "{") },
+                        "no \(family) in /metrics")
+            }
+            #expect(FileManager.default.fileExists(atPath: "/run/vc/sbs/\(pod)/shim-monitor.sock"))
+
             // Stop (PID 1 ignores SIGTERM: SIGKILL after the grace period) and remove.
             try await bed.cri(["stop", "--timeout", "1", c2])
             let stopped = try #require((try await bed.criJSON(["inspect", c2]))["status"] as? [String: Any])
