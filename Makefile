@@ -9,7 +9,7 @@ STATIC_FLAGS = -c release --scratch-path $(STATIC_SCRATCH) -Xswiftc -static-exec
 STATIC_BIN = $(STATIC_SCRATCH)/release
 PRODUCTS = ttrpc-bench kata-agent containerd-shim-kata-v2
 
-.PHONY: help build release test test-unit test-static proto bench install clean guest demo
+.PHONY: help build release test test-unit test-static proto bench install clean guest demo installer-image
 
 help:
 	@echo "make build      debug build of everything (what the tests use)"
@@ -19,6 +19,7 @@ help:
 	@echo "make bench      benchmarks, side by side with containerd's runc shim"
 	@echo "make install    install the static binaries into \$$(DESTDIR)\$$(PREFIX)/bin"
 	@echo "make guest      development guest (kernel, nvdimm image, initrd) in build/guest"
+	@echo "make installer-image  the node installer image (OCI layout) in $(INSTALLER_IMAGE_DIR)"
 	@echo "make demo       a container in a VM through a private containerd (guest and host kernel)"
 
 build:
@@ -39,9 +40,11 @@ test-unit:
 	$(SWIFT) build --product protoc-gen-swift
 	$(SWIFT) test --skip-build
 
-# The release binaries are static and run in an empty chroot.
+# The release binaries are static and run in an empty chroot; the installer
+# image's kata-runtime installs and uninstalls in a chroot into the image.
 test-static: release
 	bash hack/test-static.sh $(STATIC_BIN) $(PRODUCTS)
+	bash hack/test-installer-image.sh $(STATIC_BIN)
 
 proto:
 	bash hack/protogen.sh Sources/Protocols/Generated
@@ -52,6 +55,12 @@ bench: guest
 # The README's main command: everything local and private (hack/demo.sh).
 demo:
 	bash hack/demo.sh
+
+# The DaemonSet's image (configuration/installer/daemonset.yaml), built with
+# umoci as an OCI layout and archive; carries build/guest when it exists.
+INSTALLER_IMAGE_DIR ?= build/installer-image
+installer-image: release
+	bash hack/installer-image.sh $(STATIC_BIN) $(INSTALLER_IMAGE_DIR)
 
 install: release
 	install -d $(DESTDIR)$(PREFIX)/bin

@@ -1,0 +1,122 @@
+import Foundation
+import Installer
+import TestSupport
+import Testing
+
+@Suite struct FileInstallationTests {
+    /// The installed tree equals the source: same paths, bytes, modes, symlinks.
+    @Test func installedTreeMatchesSource() throws {
+        let scratch = try InstallerScratch()
+        defer { scratch.remove() }
+        let report = try scratch.install()
+        let installed = scratch.host + "/opt/kata"
+        let sourcePaths = scratch.tree(scratch.source)
+        #expect(scratch.tree(installed) == (sourcePaths + [KataLayout.manifestName]).sorted())
+        #expect(report.written.count == InstallerScratch.files.count + InstallerScratch.symlinks.count + InstallerScratch.configurationNames.count)
+        let manager = FileManager.default
+        for relative in sourcePaths {
+            let source = try manager.attributesOfItem(atPath: scratch.source + "/" + relative)
+            let target = try manager.attributesOfItem(atPath: installed + "/" + relative)
+            #expect(source[.type] as? FileAttributeType == target[.type] as? FileAttributeType, "\(relative)")
+            if source[.type] as? FileAttributeType == .typeSymbolicLink {
+                #expect(try manager.destinationOfSymbolicLink(atPath: installed + "/" + relative)
+                        == manager.destinationOfSymbolicLink(atPath: scratch.source + "/" + relative), "\(relative)")
+            } else {
+                #expect(source[.posixPermissions] as? Int == target[.posixPermissions] as? Int, "\(relative): mode")
+                if source[.type] as? FileAttributeType == .typeRegular {
+                    #expect(scratch.read(scratch.source + "/" + relative) == scratch.read(installed + "/" + relative), "\(relative)")
+                }
+            }
+        }
+        #expect((try manager.attributesOfItem(atPath: installed + "/share/kata-containers/kata-containers.img"))[.posixPermissions] as? Int == 0o640)
+    }
+
+    /// Under another prefix the configuration files name the installed guest
+    /// assets there; paths the installation does not ship (QEMU) stay.
+    @Test func otherPrefixRewritesInstalledAssetPaths() throws {
+        let scratch = try InstallerScratch()
+        defer { scratch.remove() }
+        let prefix = scratch.root + "/elsewhere/opt/kata"
+        try scratch.install(prefix: prefix)
+        let installed = scratch.host + prefix
+        let qemu = try String(contentsOfFile: installed + "/share/defaults/kata-containers/configuration-qemu.toml", encoding: .utf8)
+        #expect(qemu.contains("kernel = \"\(prefix)/share/kata-containers/vmlinux.container\""))
+        #expect(qemu.contains("image = \"\(prefix)/share/kata-containers/kata-containers.img\""))
+        #expect(qemu.contains("path = \"/opt/kata/bin/qemu-system-x86_64\""))
+        let source = try String(contentsOfFile: scratch.source + "/share/defaults/kata-containers/configuration-qemu.toml", encoding: .utf8)
+        #expect(qemu == source
+            .replacingOccurrences(of: "\"/opt/kata/share/kata-containers/vmlinux.container\"", with: "\"\(prefix)/share/kata-containers/vmlinux.container\"")
+            .replacingOccurrences(of: "\"/opt/kata/share/kata-containers/kata-containers.img\"", with: "\"\(prefix)/share/kata-containers/kata-containers.img\""))
+        let coco = try String(contentsOfFile: installed + "/share/defaults/kata-containers/configuration-qemu-coco-dev.toml", encoding: .utf8)
+        #expect(coco.contains("image = \"\(prefix)/share/kata-containers/kata-containers-confidential.img\""))
+        let config = String(decoding: try #require(scratch.read(scratch.config)), as: UTF8.self)
+        #expect(config.contains("runtime_path = \"\(prefix)/bin/containerd-shim-kata-v2\""))
+        try scratch.uninstall(prefix: prefix)
+        #expect(scratch.tree(scratch.host).isEmpty)
+    }
+
+    /// Uninstall removes exactly what was installed: a file someone else put
+    /// into the prefix stays, and so does its directory.
+    @Test func uninstallRemovesOnlyInstalledFiles() throws {
+        let scratch = try InstallerScratch()
+        defer { scratch.remove() }
+        try FileManager.default.createDirectory(atPath: scratch.host + "/opt", withIntermediateDirectories: true)
+        try scratch.install()
+        try scratch.write(scratch.host + "/opt/kata/bin/someone-elses-tool", "tool")
+        let report = try scratch.uninstall()
+        #expect(report.keptDirectories == ["/opt/kata/bin", "/opt/kata"])
+        #expect(!report.removedDirectories.contains("/opt"), "/opt existed before")
+        #expect(scratch.tree(scratch.host + "/opt") == ["kata", "kata/bin", "kata/bin/someone-elses-tool"])
+        #expect(try scratch.uninstall().wasInstalled == false)
+    }
+
+    /// A second installation from a smaller source removes what it no longer has.
+    @Test func reinstallRemovesStaleFiles() throws {
+        let scratch = try InstallerScratch()
+        defer { scratch.remove() }
+        try scratch.install()
+        try FileManager.default.removeItem(atPath: scratch.source + "/share/kata-containers/kata-containers.img")
+        try scratch.write(scratch.source + "/bin/kata-runtime", "#!/bin/sh\necho newer\n", mode: 0o755)
+        let report = try scratch.install()
+        #expect(report.removedStale == ["/opt/kata/share/kata-containers/kata-containers.img"])
+        #expect(report.written == ["/opt/kata/bin/kata-runtime"])
+        #expect(scratch.read(scratch.host + "/opt/kata/share/kata-containers/kata-containers.img") == nil)
+        try scratch.uninstall()
+        #expect(scratch.tree(scratch.host) == [])
+    }
+
+    @Test func sourceWithoutTheShimIsRefused() throws {
+        let scratch = try InstallerScratch()
+        defer { scratch.remove() }
+        try FileManager.default.removeItem(atPath: scratch.source + "/bin/containerd-shim-kata-v2")
+        let error = try #require(throws: InstallerError.self) { try scratch.install() }
+        #expect(error.description.contains("has no bin/containerd-shim-kata-v2"))
+        #expect(scratch.tree(scratch.host).isEmpty)
+    }
+
+    @Test func handlerWithoutConfigurationIsRefused() throws {
+        let scratch = try InstallerScratch()
+        defer { scratch.remove() }
+        let error = try #require(throws: InstallerError.self) { try scratch.install(handlers: [try RuntimeHandler("kata-clh")]) }
+        #expect(error.description.contains("share/defaults/kata-containers/configuration-clh.toml"))
+        #expect(throws: InstallerError.self) { try RuntimeHandler.list("kata-qemu,runc") }
+        #expect(throws: InstallerError.self) { try RuntimeHandler.list("kata-qemu,kata-qemu") }
+        #expect(try RuntimeHandler.list("kata-qemu, kata-qemu-snp").map(\.name) == ["kata-qemu", "kata-qemu-snp"])
+    }
+
+    @Test func installingOntoTheSourceIsRefused() throws {
+        let scratch = try InstallerScratch()
+        defer { scratch.remove() }
+        let options = try InstallOptions(source: scratch.source, hostRoot: .slash, layout: KataLayout(prefix: scratch.source),
+                                         containerdConfig: scratch.config)
+        let error = try #require(throws: InstallerError.self) { try InstallPlan(options) }
+        #expect(error.description.contains("is the installation itself"))
+    }
+
+    @Test func restartCommandEntersTheHostOnlyFromAPod() throws {
+        #expect(ContainerdRestart(hostRoot: .slash).arguments == ["systemctl", "restart", "containerd"])
+        #expect(ContainerdRestart(hostRoot: try HostRoot("/host")).arguments
+                == ["nsenter", "--target", "1", "--mount", "--uts", "--ipc", "--net", "--pid", "--", "systemctl", "restart", "containerd"])
+        #expect(ContainerdRestart(hostRoot: try HostRoot("/host"), command: "true").arguments == ["/bin/sh", "-c", "true"])
+    }
+}

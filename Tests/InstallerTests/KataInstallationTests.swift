@@ -1,6 +1,0 @@
-import Installer
-import Testing
-
-@Suite struct KataInstallationTests {
-    @Test func placeholder() { #expect(KataInstallation(root: "/").root == "/") }
-}
