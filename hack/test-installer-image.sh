@@ -77,6 +77,7 @@ check "the installed tree is the image's" diff -r "$artifacts" "$host/opt/kata" 
 check "the backup is the original" cmp -s "$tmp/original.toml" "$host/etc/containerd/config.toml.kata-shim.bak"
 check "the configuration keeps the original as its start" bash -c "head -c $(stat -c %s "$tmp/original.toml") '$host/etc/containerd/config.toml' | cmp -s - '$tmp/original.toml'"
 for handler in kata-qemu kata-qemu-coco-dev kata-qemu-tdx kata-qemu-snp; do
+	check "containerd 1.6 finds the shim of $handler on its PATH" test "$(readlink "$host/usr/local/bin/containerd-shim-$handler-v2")" = /opt/kata/bin/containerd-shim-kata-v2
 	check "containerd reads the handler $handler" bash -c "containerd --config '$host/etc/containerd/config.toml' config dump 2>/dev/null | grep -qF '[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.$handler]'"
 done
 

@@ -7,11 +7,22 @@ public struct InstallOptions: Sendable {
     /// containerd's config.toml as the host sees it.
     public var containerdConfig: String
     public var handlers: [RuntimeHandler]
+    /// Where `containerd-shim-<handler>-v2` links to the shim go, as the host
+    /// sees it (a directory on containerd's PATH); nil for none.
+    public var shimLinkDirectory: String?
 
     public static let defaultContainerdConfig = "/etc/containerd/config.toml"
+    /// kata-deploy's choice: on the PATH of a systemd-started containerd.
+    public static let defaultShimLinkDirectory = "/usr/local/bin"
 
     public init(source: String, hostRoot: HostRoot = .slash, layout: KataLayout, containerdConfig: String = defaultContainerdConfig,
-                handlers: [RuntimeHandler] = RuntimeHandler.defaults) throws(InstallerError) {
+                handlers: [RuntimeHandler] = RuntimeHandler.defaults,
+                shimLinkDirectory: String? = defaultShimLinkDirectory) throws(InstallerError) {
+        if let shimLinkDirectory {
+            guard shimLinkDirectory.hasPrefix("/"), InstallManifest.unusablePathReason(shimLinkDirectory) == nil else {
+                throw InstallerError("--shim-link-dir \(shimLinkDirectory): must be an absolute path as the host sees it, without `..` (default \(Self.defaultShimLinkDirectory); \"\" for no links)")
+            }
+        }
         guard containerdConfig.hasPrefix("/") else {
             throw InstallerError("--containerd-config \(containerdConfig): must be an absolute path as the host sees it (default \(Self.defaultContainerdConfig))")
         }
@@ -26,5 +37,15 @@ public struct InstallOptions: Sendable {
         self.layout = layout
         self.containerdConfig = HostRoot.normalized(containerdConfig)
         self.handlers = handlers
+        self.shimLinkDirectory = shimLinkDirectory.map(HostRoot.normalized)
+    }
+
+    /// Each handler's link (as the host sees it) and what it points at.
+    /// containerd 1.6 ignores `runtime_path` and runs the binary named after
+    /// `runtime_type` (`io.containerd.kata-qemu.v2` → `containerd-shim-kata-qemu-v2`)
+    /// from its PATH, so these links are what makes a handler work there.
+    public var shimLinks: [(path: String, target: String)] {
+        guard let shimLinkDirectory else { return [] }
+        return handlers.map { (shimLinkDirectory + "/" + $0.shimBinaryName, layout.shimPath) }
     }
 }

@@ -23,6 +23,16 @@ public struct InstallPlan: Sendable {
             original: try HostFiles.readConfigIfPresent(configPath), path: configPath,
             handlers: options.handlers, layout: options.layout)
         previous = try KataInstaller.readManifest(hostRoot: options.hostRoot, layout: options.layout)
+        // A link of someone else's (another Kata, a file) is never replaced.
+        for link in options.shimLinks {
+            let path = options.hostRoot.resolve(link.path)
+            switch HostFiles.node(path) {
+            case .missing: continue
+            case .symlink where (try? readSymlink(path)) == link.target: continue
+            default:
+                throw InstallerError("\(link.path) exists and is not a link to \(link.target): move it away, or pass --shim-link-dir with another directory on containerd's PATH (\"\" for none)")
+            }
+        }
     }
 
     /// The files and symlinks to install, as the host will see them.
@@ -34,6 +44,7 @@ public struct InstallPlan: Sendable {
     public var description: String {
         var lines = ["Would install into \(options.hostRoot.resolve(options.layout.prefix)) (the host's \(options.layout.prefix)) from \(source.root):"]
         lines += installedPaths.map { "  \($0)" }
+        lines += options.shimLinks.map { "  \($0.path) -> \($0.target)" }
         let config = options.hostRoot.resolve(options.containerdConfig)
         if containerdEdit.changesFile {
             lines.append("Would \(containerdEdit.original == nil ? "create" : "append to") \(config) (containerd config version \(containerdEdit.block.version.rawValue), \(containerdEdit.block.version.containerdReleases)):")

@@ -46,6 +46,13 @@ public enum KataInstaller {
             }
             if changed { report.written.append(onHost) } else { report.unchanged.append(onHost) }
         }
+        for link in options.shimLinks {
+            let path = hostRoot.resolve(link.path)
+            noteCreated(try HostFiles.makeDirectories(parentDirectory(path), mode: 0o755))
+            let changed = try HostFiles.putSymlink(path, target: link.target)
+            manifest.entries.append(InstalledEntry(kind: .symlink, path: link.path))
+            if changed { report.written.append(link.path) } else { report.unchanged.append(link.path) }
+        }
         let current = Set(manifest.entries.map(\.path))
         for old in plan.previous?.entries ?? [] where !current.contains(old.path) {
             let path = hostRoot.resolve(old.path)

@@ -39,9 +39,12 @@ public struct RuntimeHandler: Sendable, Hashable, CustomStringConvertible {
     /// `kata-qemu` → `configuration-qemu.toml`, as kata-deploy names them.
     public var configurationFileName: String { "configuration-\(name.dropFirst("kata-".count)).toml" }
 
-    /// The shim v2 runtime type containerd records for this handler; the
-    /// binary comes from `runtime_path`, so the name only labels it.
+    /// The shim v2 runtime type containerd records for this handler.
+    /// containerd 1.7+ runs `runtime_path`; 1.6 runs `shimBinaryName` from its PATH.
     public var runtimeType: String { "io.containerd.\(name).v2" }
+
+    /// The binary containerd derives from `runtimeType`: `containerd-shim-kata-qemu-v2`.
+    public var shimBinaryName: String { "containerd-shim-\(name)-v2" }
 
     public var description: String { name }
 }

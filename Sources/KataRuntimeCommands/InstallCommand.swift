@@ -27,6 +27,9 @@ struct InstallCommand: ParsableCommand {
     @Option(help: "Comma-separated runtime handlers to register.")
     var handlers: String = RuntimeHandler.defaults.map(\.name).joined(separator: ",")
 
+    @Option(help: "Where the containerd-shim-<handler>-v2 links go (containerd 1.6 finds shims on its PATH); \"\" for none.")
+    var shimLinkDir: String = InstallOptions.defaultShimLinkDirectory
+
     @OptionGroup var restart: InstallRestartOptions
 
     @Flag(help: "Print the containerd block and the files that would be installed; write nothing.")
@@ -36,7 +39,8 @@ struct InstallCommand: ParsableCommand {
         let options = try InstallOptions(
             source: try source ?? SourceTree.besideRunningBinary(),
             hostRoot: try location.resolvedHostRoot(), layout: try location.resolvedLayout(),
-            containerdConfig: containerdConfig, handlers: try RuntimeHandler.list(handlers))
+            containerdConfig: containerdConfig, handlers: try RuntimeHandler.list(handlers),
+            shimLinkDirectory: shimLinkDir.isEmpty ? nil : shimLinkDir)
         let plan = try InstallPlan(options)
         if dryRun {
             print(plan.description)

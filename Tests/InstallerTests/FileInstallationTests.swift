@@ -12,7 +12,13 @@ import Testing
         let installed = scratch.host + "/opt/kata"
         let sourcePaths = scratch.tree(scratch.source)
         #expect(scratch.tree(installed) == (sourcePaths + [KataLayout.manifestName]).sorted())
-        #expect(report.written.count == InstallerScratch.files.count + InstallerScratch.symlinks.count + InstallerScratch.configurationNames.count)
+        // Plus one containerd-shim-<handler>-v2 link per handler, under the host's /usr/local/bin.
+        #expect(report.written.count == InstallerScratch.files.count + InstallerScratch.symlinks.count
+                + InstallerScratch.configurationNames.count + RuntimeHandler.defaults.count)
+        for handler in RuntimeHandler.defaults {
+            #expect(try FileManager.default.destinationOfSymbolicLink(atPath: scratch.host + "/usr/local/bin/" + handler.shimBinaryName)
+                    == "/opt/kata/bin/containerd-shim-kata-v2")
+        }
         let manager = FileManager.default
         for relative in sourcePaths {
             let source = try manager.attributesOfItem(atPath: scratch.source + "/" + relative)

@@ -74,13 +74,37 @@ import Testing
         let prefix = scratch.root + "/opt/kata"
         let config = scratch.root + "/containerd/config.toml"
         try scratch.write(config, try containerdDefaultConfig())
-        let result = try kataRuntime(["install", "--source", scratch.source, "--prefix", prefix, "--containerd-config", config])
+        let links = scratch.root + "/links"
+        let result = try kataRuntime(["install", "--source", scratch.source, "--prefix", prefix, "--containerd-config", config,
+                                      "--shim-link-dir", links])
         #expect(result.succeeded, "\(result.output)")
         #expect(FileManager.default.isExecutableFile(atPath: prefix + "/bin/containerd-shim-kata-v2"))
+        // containerd 1.6 runs containerd-shim-<handler>-v2 from its PATH.
+        for handler in ["kata-qemu", "kata-qemu-coco-dev", "kata-qemu-tdx", "kata-qemu-snp"] {
+            #expect(try FileManager.default.destinationOfSymbolicLink(atPath: "\(links)/containerd-shim-\(handler)-v2")
+                    == prefix + "/bin/containerd-shim-kata-v2")
+        }
         let text = String(decoding: try #require(scratch.read(config)), as: UTF8.self)
         #expect(text.contains("ConfigPath = \"\(prefix)/share/defaults/kata-containers/configuration-qemu-coco-dev.toml\""))
         let uninstall = try kataRuntime(["uninstall", "--prefix", prefix])
         #expect(uninstall.succeeded, "\(uninstall.output)")
         #expect(!FileManager.default.fileExists(atPath: scratch.root + "/opt"))
+        #expect(!FileManager.default.fileExists(atPath: links), "the shim links outlived the uninstall")
+    }
+
+    /// A file of someone else's where a shim link goes is never replaced.
+    @Test func foreignShimLinkIsRefused() throws {
+        let scratch = try InstallerScratch()
+        defer { scratch.remove() }
+        let links = scratch.root + "/links"
+        try scratch.write(links + "/containerd-shim-kata-qemu-v2", "#!/bin/sh\n")
+        let config = scratch.root + "/containerd/config.toml"
+        try scratch.write(config, "version = 2\n")
+        let result = try kataRuntime(["install", "--source", scratch.source, "--prefix", scratch.root + "/opt/kata",
+                                      "--containerd-config", config, "--shim-link-dir", links])
+        #expect(!result.succeeded)
+        #expect(result.output.contains("containerd-shim-kata-qemu-v2 exists and is not a link"), "\(result.output)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.root + "/opt"), "a refused installation wrote files")
+        #expect(String(decoding: try #require(scratch.read(config)), as: UTF8.self) == "version = 2\n")
     }
 }
