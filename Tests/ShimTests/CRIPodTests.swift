@@ -138,4 +138,81 @@ import Testing
             }
         }
     }
+
+    /// What the node installer does, end to end: `kata-runtime install` puts
+    /// the shim and the configuration under a prefix, adds the kata-qemu
+    /// handler to a containerd 1.6 config and links the shim onto
+    /// containerd's PATH; that containerd runs a pod with the handler; and
+    /// `kata-runtime uninstall` gives the config back byte for byte.
+    @Test func installedHandlerRunsAPod() async throws {
+        let kataRuntime = packageRoot + "/.build/debug/kata-runtime"
+        let original = LockedBox<[UInt8]>([])
+        try await CRITestbed.with(handlers: "", prepare: { config, directory in
+            original.value = Array(try Data(contentsOf: URL(fileURLWithPath: config)))
+            // The source tree, shaped like the prefix (what the installer image carries).
+            let source = directory + "/artifacts"
+            let defaults = source + "/share/defaults/kata-containers"
+            try FileManager.default.createDirectory(atPath: source + "/bin", withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: defaults, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: KataTestbed.shimBinary, toPath: source + "/bin/containerd-shim-kata-v2")
+            try FileManager.default.copyItem(atPath: packageRoot + "/configuration/configuration-qemu.toml",
+                                             toPath: defaults + "/configuration-qemu.toml")
+            let installed = try run([kataRuntime, "install", "--source", source, "--prefix", directory + "/opt/kata",
+                                     "--containerd-config", config, "--handlers", "kata-qemu",
+                                     "--shim-link-dir", directory + "/shims"], timeout: 60)
+            try #require(installed.succeeded, "kata-runtime install: \(installed.output)")
+            let again = try run([kataRuntime, "install", "--source", source, "--prefix", directory + "/opt/kata",
+                                 "--containerd-config", config, "--handlers", "kata-qemu",
+                                 "--shim-link-dir", directory + "/shims"], timeout: 60)
+            #expect(again.succeeded, "\(again.output)")
+            // This host needs the development overlay (TCG, virtio-serial, build/guest).
+            let overlay = try run(["bash", packageRoot + "/hack/dev-config.sh", directory + "/dev"], timeout: 30)
+            try #require(overlay.succeeded, "\(overlay.output)")
+            try FileManager.default.createDirectory(atPath: directory + "/opt/kata/share/defaults/kata-containers/config.d",
+                                                    withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: directory + "/dev/config.d/50-dev-host.toml",
+                                             toPath: directory + "/opt/kata/share/defaults/kata-containers/config.d/50-dev-host.toml")
+        }) { bed in
+            let config = try String(contentsOfFile: bed.containerd.configPath, encoding: .utf8)
+            #expect(config.contains("ConfigPath = \"\(bed.directory)/opt/kata/share/defaults/kata-containers/configuration-qemu.toml\""))
+            let podConfig = try bed.podConfig(name: "installed")
+            let pod = try await bed.cri(["runp", "--handler", "kata-qemu", podConfig])
+            let container = try await bed.cri(["create", pod, try bed.containerConfig(
+                name: "c", script: "echo installed-handler-ok; uname -r; exec sleep 3600"), podConfig])
+            try await bed.cri(["start", container])
+            try await bed.waitUntil("the container's log") {
+                bed.logLines(pod: "installed", container: "c").contains("installed-handler-ok")
+            }
+            #expect(bed.logLines(pod: "installed", container: "c").contains(try KataTestbed.guestKernelRelease()))
+            // The shim serving the pod is the installed copy (found through the link).
+            let programs = bed.containerd.shimProcesses().compactMap { pid -> String? in
+                guard let program = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe") else { return nil }
+                return program.replacingOccurrences(of: " (deleted)", with: "")
+            }
+            #expect(programs.contains(bed.directory + "/opt/kata/bin/containerd-shim-kata-v2"), "\(programs)")
+            try await bed.cri(["stop", "--timeout", "0", container])
+            try await bed.cri(["rm", container])
+            try await bed.cri(["stopp", pod])
+            try await bed.cri(["rmp", pod])
+
+            try FileManager.default.removeItem(atPath: bed.directory + "/opt/kata/share/defaults/kata-containers/config.d")
+            let removed = try run([kataRuntime, "uninstall", "--prefix", bed.directory + "/opt/kata"], timeout: 60)
+            #expect(removed.succeeded, "\(removed.output)")
+            #expect(Array(try Data(contentsOf: URL(fileURLWithPath: bed.containerd.configPath))) == original.value,
+                    "containerd's config is not the original after uninstall")
+            #expect(!FileManager.default.fileExists(atPath: bed.directory + "/opt"))
+            #expect(((try? FileManager.default.contentsOfDirectory(atPath: bed.directory + "/shims")) ?? []).isEmpty)
+        }
+    }
+}
+
+/// A value a non-async closure fills in for the test to read later.
+final class LockedBox<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Value
+    init(_ value: Value) { stored = value }
+    var value: Value {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
+    }
 }

@@ -76,9 +76,10 @@ final class CRITestbed: @unchecked Sendable {
     /// - Parameters:
     ///   - handlers: runtime handler tables for the CRI config; nil means
     ///     `kata-qemu` with this build's shim and the development configuration.
-    ///   - prepare: edits containerd's config before it starts (the installer test).
-    ///   - pathDirectories: in front of containerd's PATH (where it finds shims).
-    static func with(handlers: String? = nil, pathDirectories: [String] = [],
+    ///   - prepare: edits containerd's config before it starts (the installer
+    ///     test), given the config's path and the testbed's directory, whose
+    ///     `shims/` is first on containerd's PATH.
+    static func with(handlers: String? = nil,
                      prepare: ((String, _ directory: String) throws -> Void)? = nil,
                      _ body: (CRITestbed) async throws -> Void) async throws {
         try await VMSlot.run {
@@ -121,18 +122,16 @@ final class CRITestbed: @unchecked Sendable {
             try JSONSerialization.data(withJSONObject: network).write(to: URL(fileURLWithPath: conf + "/10-kata-test.conflist"))
 
             var handlerTables = handlers ?? ""
-            var path = pathDirectories
             if handlers == nil {
                 let written = try run(["bash", packageRoot + "/hack/dev-config.sh", directory + "/config"], timeout: 30, package: "bash")
                 try #require(written.succeeded, "hack/dev-config.sh: \(written.output)")
                 handlerTables = kataHandler(configPath: directory + "/config/configuration-qemu.toml")
                 try FileManager.default.createSymbolicLink(atPath: directory + "/shims/containerd-shim-kata-qemu-v2",
                                                            withDestinationPath: KataTestbed.shimBinary)
-                path.append(directory + "/shims")
             }
             let started = try await PrivateContainerd(
                 extraConfig: criConfig(directory: directory, handlers: handlerTables), cri: true,
-                pathDirectories: path, prepare: prepare.map { edit in { try edit($0, directory) } })
+                pathDirectories: [directory + "/shims"], prepare: prepare.map { edit in { try edit($0, directory) } })
             containerd = started
             started.track(namespace: "k8s.io")
             try await started.importImages(namespaces: ["k8s.io"])
