@@ -193,68 +193,53 @@ int cs_set_window_size(int fd, unsigned short rows, unsigned short columns) {
     return ioctl(fd, TIOCSWINSZ, &ws);
 }
 
-/* --- netlink sockets in another network namespace (agent network RPCs) --- */
+/* --- sockets and taps in another network namespace --- */
 #include <pthread.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
 
-struct cs_netns_socket_job {
+/// Joins the network namespace at `path` on the calling thread. Called only
+/// on the short-lived threads below: the namespace ends with the thread.
+static int cs_join_netns(const char *path) {
+    int ns = open(path, O_RDONLY | O_CLOEXEC);
+    if (ns < 0) return -errno;
+    int rc = setns(ns, CLONE_NEWNET) == 0 ? 0 : -errno;
+    close(ns);
+    return rc;
+}
+
+/// Runs `body(job)` on a thread of its own and waits for it.
+static int cs_on_own_thread(void *(*body)(void *), void *job) {
+    pthread_t thread;
+    int rc = pthread_create(&thread, NULL, body, job);
+    if (rc != 0) return -rc;
+    rc = pthread_join(thread, NULL);
+    return rc == 0 ? 0 : -rc;
+}
+
+struct cs_netns_job {
     const char *path;
+    const char *tap_name;  /* a tap's name, or NULL for a netlink socket */
     int protocol;
     int result;
 };
 
-static void *cs_netns_socket_thread(void *arg) {
-    struct cs_netns_socket_job *job = arg;
-    int ns = open(job->path, O_RDONLY | O_CLOEXEC);
-    if (ns < 0) { job->result = -errno; return NULL; }
-    if (setns(ns, CLONE_NEWNET) != 0) {
-        job->result = -errno;
-        close(ns);
+static void *cs_netns_thread(void *arg) {
+    struct cs_netns_job *job = arg;
+    int rc = cs_join_netns(job->path);
+    if (rc != 0) { job->result = rc; return NULL; }
+    if (job->tap_name == NULL) {
+        int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, job->protocol);
+        job->result = fd < 0 ? -errno : fd;
         return NULL;
     }
-    close(ns);
-    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, job->protocol);
-    job->result = fd < 0 ? -errno : fd;
-    // The thread ends here, and its namespace with it.
-    return NULL;
-}
-
-int cs_netlink_socket_in_netns(const char *netns_path, int protocol) {
-    struct cs_netns_socket_job job = { .path = netns_path, .protocol = protocol, .result = -EINVAL };
-    pthread_t thread;
-    int rc = pthread_create(&thread, NULL, cs_netns_socket_thread, &job);
-    if (rc != 0) return -rc;
-    rc = pthread_join(thread, NULL);
-    if (rc != 0) return -rc;
-    return job.result;
-}
-
-/* --- tap devices in another network namespace (pod networking) --- */
-#include <linux/if.h>
-#include <linux/if_tun.h>
-
-struct cs_netns_tap_job {
-    const char *path;
-    const char *name;
-    int result;
-};
-
-static void *cs_netns_tap_thread(void *arg) {
-    struct cs_netns_tap_job *job = arg;
-    int ns = open(job->path, O_RDONLY | O_CLOEXEC);
-    if (ns < 0) { job->result = -errno; return NULL; }
-    if (setns(ns, CLONE_NEWNET) != 0) {
-        job->result = -errno;
-        close(ns);
-        return NULL;
-    }
-    close(ns);
     int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
     if (fd < 0) { job->result = -errno; return NULL; }
     struct ifreq request;
     memset(&request, 0, sizeof request);
     // Kata's tap: multi-queue with virtio-net headers, no packet information.
     request.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE;
-    strncpy(request.ifr_name, job->name, IFNAMSIZ - 1);
+    strncpy(request.ifr_name, job->tap_name, IFNAMSIZ - 1);
     if (ioctl(fd, TUNSETIFF, &request) != 0) {
         job->result = -errno;
         close(fd);
@@ -264,14 +249,16 @@ static void *cs_netns_tap_thread(void *arg) {
     return NULL;
 }
 
+int cs_netlink_socket_in_netns(const char *netns_path, int protocol) {
+    struct cs_netns_job job = { .path = netns_path, .tap_name = NULL, .protocol = protocol, .result = -EINVAL };
+    int rc = cs_on_own_thread(cs_netns_thread, &job);
+    return rc != 0 ? rc : job.result;
+}
+
 int cs_open_tap_in_netns(const char *netns_path, const char *name) {
-    struct cs_netns_tap_job job = { .path = netns_path, .name = name, .result = -EINVAL };
-    pthread_t thread;
-    int rc = pthread_create(&thread, NULL, cs_netns_tap_thread, &job);
-    if (rc != 0) return -rc;
-    rc = pthread_join(thread, NULL);
-    if (rc != 0) return -rc;
-    return job.result;
+    struct cs_netns_job job = { .path = netns_path, .tap_name = name, .protocol = 0, .result = -EINVAL };
+    int rc = cs_on_own_thread(cs_netns_thread, &job);
+    return rc != 0 ? rc : job.result;
 }
 
 /* --- mounts --- */
