@@ -63,6 +63,12 @@ public func writeFileAtomically(_ path: String, _ contents: [UInt8], mode: mode_
         unlink(temporary)
         throw error
     }
+    // Exactly `mode`, whatever the umask.
+    guard chmod(temporary, mode) == 0 else {
+        let error = FileError("chmod", temporary)
+        unlink(temporary)
+        throw error
+    }
     guard rename(temporary, path) == 0 else {
         let error = FileError("rename to", path)
         unlink(temporary)

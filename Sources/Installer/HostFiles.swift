@@ -62,22 +62,10 @@ enum HostFiles {
         if node(path) == .directory {
             throw InstallerError("\(path) is a directory where a file is to be installed; move it away and install again")
         }
-        let temporary = path + ".kata-install.tmp"
         do {
-            try writeFile(temporary, contents, mode: 0o600)
+            try writeFileAtomically(path, contents, mode: mode)
         } catch {
-            unlink(temporary)
-            throw InstallerError("\(error.description)")
-        }
-        guard chmod(temporary, mode) == 0 else {
-            let error = systemError("chmod", temporary)
-            unlink(temporary)
-            throw error
-        }
-        guard rename(temporary, path) == 0 else {
-            let error = systemError("rename to", path)
-            unlink(temporary)
-            throw error
+            throw InstallerError(error.description)
         }
         return true
     }
