@@ -77,6 +77,8 @@ accelerator = "tcg"
 # There is no /dev/vhost-vsock here: reach the agent on a virtio-serial port
 # (agent.channel.0) backed by a unix socket.
 agent_channel = "virtio-serial"
+# There is no /dev/vhost-net here either: keep virtio-net in QEMU's userspace.
+disable_vhost_net = true
 
 # Debian's QEMU (qemu-system-x86).
 path = "$qemu"
