@@ -167,7 +167,6 @@ let package = Package(
             dependencies: [
                 "KataConfig", "Installer", "Files", "CLinux", "ChildProcesses", "Runtime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
         .executableTarget(name: "kata-runtime", dependencies: ["KataRuntimeCommands"]),

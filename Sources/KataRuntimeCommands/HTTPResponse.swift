@@ -107,11 +107,13 @@ public enum HTTPResponseError: Error, Sendable, Equatable, CustomStringConvertib
 }
 
 extension StringProtocol {
-    /// Without leading and trailing characters of `set`.
+    /// Without leading and trailing scalars of `set` (scalars, so that
+    /// `"\r\n"` in the set is two of them rather than one character).
     func trimmed(of set: String) -> String {
-        var scalars = Substring(self)
-        while let first = scalars.first, set.contains(first) { scalars.removeFirst() }
-        while let last = scalars.last, set.contains(last) { scalars.removeLast() }
-        return String(scalars)
+        let members = Set(set.unicodeScalars)
+        var scalars = Substring(self).unicodeScalars[...]
+        while let first = scalars.first, members.contains(first) { scalars.removeFirst() }
+        while let last = scalars.last, members.contains(last) { scalars.removeLast() }
+        return String(String.UnicodeScalarView(scalars))
     }
 }

@@ -60,9 +60,9 @@ public struct QEMUFacts: Sendable, Equatable {
         } catch {
             throw .failed(path: arguments[0], command: arguments.joined(separator: " "), reason: "\(error)")
         }
-        guard result.status == .exited(0) else {
+        guard result.status == 0 else {
             throw .failed(path: arguments[0], command: arguments.joined(separator: " "),
-                          reason: "\(result.status): \(result.text.split(separator: "\n").prefix(3).joined(separator: " "))")
+                          reason: "exit status \(result.status): \(result.text.split(separator: "\n").prefix(3).joined(separator: " "))")
         }
         return result.text
     }

@@ -19,7 +19,10 @@ public enum HostRequirements {
                 requirement: "/dev/vhost-net",
                 message: "/dev/vhost-net is missing: load vhost_net (modprobe vhost_net), or set disable_vhost_net = true in [hypervisor.qemu] (virtio-net in QEMU's userspace, slower)"))
         }
-        if let technology = ConfidentialTechnology.required(by: hypervisor, on: host), !technology.isOffered(by: host) {
+        // Without usable KVM the KVM problem already says that a confidential
+        // guest needs KVM with TDX or SEV-SNP.
+        if host.kvm == .usable, let technology = ConfidentialTechnology.required(by: hypervisor, on: host),
+           !technology.isOffered(by: host) {
             problems.append(confidentialProblem(technology))
         }
         return problems
