@@ -83,6 +83,11 @@ public struct EnvironmentReport: Sendable {
             if !out.isEmpty { out.append("") }
             out.append("[\(name)]")
             for (key, field) in scalars {
+                // TOML has no null: say that the key is unset.
+                if field == .null {
+                    out.append("  # \(tomlKey(key)) is not set")
+                    continue
+                }
                 let origin = comment[prefix + key].map { $0 == "default" ? "" : "  # \($0)" } ?? ""
                 out.append("  \(tomlKey(key)) = \(field.tomlText)\(origin)")
             }

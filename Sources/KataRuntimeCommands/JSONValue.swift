@@ -22,7 +22,8 @@ public indirect enum JSONValue: Sendable, Equatable {
         return out
     }
 
-    /// The value as a TOML right-hand side (objects inline), for the text form of `env`.
+    /// The value as a TOML right-hand side (objects inline), for the text form
+    /// of `env`; TOML has no null, so callers leave null values out.
     public var tomlText: String {
         switch self {
         case .array(let items): return "[" + items.map(\.tomlText).joined(separator: ", ") + "]"

@@ -81,3 +81,17 @@ import TestSupport
         #expect(result.output == "kata-runtime: configuration file /nonexistent/configuration.toml (--config) does not exist: pass the path of a Kata configuration file\n")
     }
 }
+
+extension EnvCommandTests {
+    @Test func unsetKeysAreCommentsInTheText() throws {
+        let directory = try makeDevConfiguration()
+        defer { removeDirectory(directory) }
+        let text = try kataRuntime(["env", "--config", directory + "/configuration-qemu.toml"]).output
+        // configuration-qemu.toml sets no snp_guest_policy: QEMU's default applies.
+        #expect(text.contains("  # snp_guest_policy is not set\n"))
+        #expect(!text.contains("null"))
+        let json = try Self.json(["--config", directory + "/configuration-qemu.toml"])
+        let qemu = try #require((json["Configuration"] as? [String: [String: Any]])?["hypervisor.qemu"])
+        #expect(qemu["snp_guest_policy"] is NSNull)
+    }
+}
