@@ -7,7 +7,7 @@ DESTDIR ?=
 STATIC_SCRATCH ?= .build-static
 STATIC_FLAGS = -c release --scratch-path $(STATIC_SCRATCH) -Xswiftc -static-executable
 STATIC_BIN = $(STATIC_SCRATCH)/release
-PRODUCTS = ttrpc-bench kata-agent containerd-shim-kata-v2
+PRODUCTS = ttrpc-bench kata-agent containerd-shim-kata-v2 kata-runtime
 
 .PHONY: help build release test test-unit test-static proto bench install clean guest demo installer-image
 
