@@ -180,10 +180,11 @@ import Testing
             let container = try await bed.cri(["create", pod, try bed.containerConfig(
                 name: "c", script: "echo installed-handler-ok; uname -r; exec sleep 3600"), podConfig])
             try await bed.cri(["start", container])
+            let release = try KataTestbed.guestKernelRelease()
             try await bed.waitUntil("the container's log") {
-                bed.logLines(pod: "installed", container: "c").contains("installed-handler-ok")
+                let lines = bed.logLines(pod: "installed", container: "c")
+                return lines.contains("installed-handler-ok") && lines.contains(release)
             }
-            #expect(bed.logLines(pod: "installed", container: "c").contains(try KataTestbed.guestKernelRelease()))
             // The shim serving the pod is the installed copy (found through the link).
             let programs = bed.containerd.shimProcesses().compactMap { pid -> String? in
                 guard let program = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe") else { return nil }
