@@ -169,6 +169,12 @@ actor TaskController {
             throw TaskError.invalidArgument("\(error)")
         }
         for warning in configuration.warnings { logger.warning("annotations: \(warning)") }
+        // What `kata-runtime check` reports, before anything is started.
+        let problems = HostRequirements.check(configuration.configuration, host: host)
+        guard problems.isEmpty else {
+            throw TaskError.failedPrecondition("this host cannot run \(loaded.path): "
+                + problems.map(\.message).joined(separator: "; ") + " (kata-runtime check tells more)")
+        }
         let workload: WorkloadResources = kind == .podSandbox
             ? WorkloadResources(criAnnotations: spec.annotations)
             : WorkloadResources(specResources: oci.linux?.resources)

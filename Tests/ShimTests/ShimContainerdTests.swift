@@ -21,6 +21,31 @@ import Testing
         }
     }
 
+    /// A configuration this host cannot run fails the create with what
+    /// `kata-runtime check` says, before any process is started.
+    @Test func hostThatCannotRunTheConfigurationIsNamed() async throws {
+        try await KataTestbed.with { testbed in
+            let shipped = testbed.configDirectory + "/shipped/configuration-qemu.toml"
+            try FileManager.default.createDirectory(atPath: testbed.configDirectory + "/shipped", withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: packageRoot + "/configuration/configuration-qemu.toml", toPath: shipped)
+            let result = try await testbed.ctr(["run", "--rm", "--runtime", "io.containerd.kata.v2", "--runtime-config-path", shipped,
+                                                TestImages.busyboxReference, "nohost", "true"])
+            #expect(!result.succeeded)
+            let lacking = ["/sys/module/kvm_pvm"].contains { FileManager.default.fileExists(atPath: $0) }
+                || ["/dev/vhost-vsock", "/dev/vhost-net"].contains { !FileManager.default.fileExists(atPath: $0) }
+            if lacking {
+                #expect(result.output.contains("this host cannot run \(shipped)"), "\(result.output)")
+            }
+            if FileManager.default.fileExists(atPath: "/sys/module/kvm_pvm") {
+                #expect(result.output.contains("kvm_pvm") && result.output.contains("accelerator = \"tcg\""), "\(result.output)")
+            }
+            if !FileManager.default.fileExists(atPath: "/dev/vhost-vsock") {
+                #expect(result.output.contains("agent_channel = \"virtio-serial\""), "\(result.output)")
+            }
+            try await testbed.expectNothingLeft(of: ["nohost"])
+        }
+    }
+
     /// A container over its memory limit is killed in the guest; containerd hears TaskOOM, then the exit (137).
     @Test func outOfMemoryBecomesTaskOOM() async throws {
         try await KataTestbed.with { testbed in
