@@ -1,3 +1,5 @@
+import KataConfig
+
 /// The one block an installation adds to containerd's config.toml: the
 /// runtime handler tables between two marker comments, appended at the end
 /// of the file, so that everything before it stays byte for byte and
@@ -26,12 +28,12 @@ public struct ContainerdRuntimeBlock: Sendable, Equatable {
         let header = "\(version.runtimesTable).\(handler.name)"
         return """
             [\(header)]
-              runtime_type = \(tomlBasicString(handler.runtimeType))
-              runtime_path = \(tomlBasicString(layout.shimPath))
+              runtime_type = \(quotedBasicString(handler.runtimeType))
+              runtime_path = \(quotedBasicString(layout.shimPath))
               privileged_without_host_devices = true
               pod_annotations = ["io.katacontainers.*"]
               [\(header).options]
-                ConfigPath = \(tomlBasicString(layout.configurationPath(for: handler)))
+                ConfigPath = \(quotedBasicString(layout.configurationPath(for: handler)))
 
             """
     }

@@ -1,3 +1,4 @@
+import KataConfig
 /// A JSON value whose objects keep their keys in insertion order, so that
 /// `kata-runtime env --json` prints sections and keys in a stable, readable
 /// order (Foundation's serializer would sort or shuffle them).
@@ -73,24 +74,5 @@ public indirect enum JSONValue: Sendable, Equatable {
     }
 
     /// A JSON string literal (also a valid TOML basic string).
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7f {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    static func quoted(_ text: String) -> String { quotedBasicString(text) }
 }

@@ -87,18 +87,6 @@ enum TOMLNode: Sendable, Equatable {
         return "[" + shown.joined(separator: ", ") + (elements.count > 4 ? ", ..." : "") + "]"
     }
 
-    /// A string in double quotes with `"` and `\` escaped, as in TOML.
-    static func quoted(_ s: String) -> String {
-        var out = "\""
-        for c in s {
-            switch c {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default: out.append(c)
-            }
-        }
-        return out + "\""
-    }
+    /// A string in double quotes, escaped as in TOML.
+    static func quoted(_ s: String) -> String { quotedBasicString(s) }
 }
