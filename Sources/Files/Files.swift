@@ -54,21 +54,32 @@ public func writeFile(_ path: String, _ contents: [UInt8], mode: mode_t = 0o644)
     }
 }
 
-/// Writes through a temporary file and a rename, so that a reader never sees half of it.
+/// Writes through a temporary file and a rename, so that a reader never sees
+/// half of it: the temporary file is new (never a link planted beside the
+/// target), gets exactly `mode` whatever the umask, and reaches the disk
+/// before the rename.
 public func writeFileAtomically(_ path: String, _ contents: [UInt8], mode: mode_t = 0o644) throws(FileError) {
-    let temporary = path + ".tmp"
-    do {
-        try writeFile(temporary, contents, mode: mode)
-    } catch {
+    let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+    guard fd >= 0 else { throw FileError("create", temporary) }
+    func fail(_ call: String) -> FileError {
+        let error = FileError(call, temporary)
+        close(fd)
         unlink(temporary)
-        throw error
+        return error
     }
-    // Exactly `mode`, whatever the umask.
-    guard chmod(temporary, mode) == 0 else {
-        let error = FileError("chmod", temporary)
-        unlink(temporary)
-        throw error
+    var offset = 0
+    while offset < contents.count {
+        let n = contents[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw fail("write")
+        }
+        offset += n
     }
+    guard fchmod(fd, mode) == 0 else { throw fail("chmod") }
+    guard fsync(fd) == 0 else { throw fail("fsync") }
+    close(fd)
     guard rename(temporary, path) == 0 else {
         let error = FileError("rename to", path)
         unlink(temporary)

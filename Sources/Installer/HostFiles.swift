@@ -28,15 +28,29 @@ enum HostFiles {
             current += "/" + component
             switch node(current) {
             case .directory: continue
+            case .symlink where isRelativeLinkToDirectory(current):
+                // Fedora CoreOS and RHCOS: /opt -> var/opt, /usr/local -> ../var/usrlocal.
+                continue
             case .missing:
                 guard mkdir(current, 0o700) == 0 else { throw systemError("mkdir", current) }
                 guard chmod(current, mode) == 0 else { throw systemError("chmod", current) }
                 created.append(current)
+            case .symlink:
+                throw InstallerError("\(current) is a symlink that does not lead to a directory by a relative path (an absolute link would be followed outside --host-root); install under another --prefix, or make the link relative")
             default:
-                throw InstallerError("\(current) exists and is not a directory; move it away and install again")
+                throw InstallerError("\(current) exists and is not a directory; install under another --prefix, or remove it if it is a leftover")
             }
         }
         return created
+    }
+
+    /// A symlink with a relative target that resolves to a directory: safe to
+    /// go through under any host root (an absolute target would be resolved
+    /// in the installer's own file system, not the host's).
+    static func isRelativeLinkToDirectory(_ path: String) -> Bool {
+        guard let target = try? readSymlink(path), !target.hasPrefix("/") else { return false }
+        var info = stat()
+        return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
     }
 
     /// Whether `path` is a regular file with exactly `contents` and `mode`.

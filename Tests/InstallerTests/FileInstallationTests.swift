@@ -125,4 +125,30 @@ import Testing
                 == ["nsenter", "--target", "1", "--mount", "--uts", "--ipc", "--net", "--pid", "--", "systemctl", "restart", "containerd"])
         #expect(ContainerdRestart(hostRoot: try HostRoot("/host"), command: "true").arguments == ["/bin/sh", "-c", "true"])
     }
+
+    /// Fedora CoreOS and RHCOS link /opt to var/opt and /usr/local to
+    /// ../var/usrlocal: the installation goes through such relative links;
+    /// an absolute one (which would be followed outside the host root) is refused.
+    @Test func relativeLinksOnTheHostAreFollowed() throws {
+        let scratch = try InstallerScratch()
+        defer { scratch.remove() }
+        let manager = FileManager.default
+        try manager.createDirectory(atPath: scratch.host + "/var/opt", withIntermediateDirectories: true)
+        try manager.createDirectory(atPath: scratch.host + "/var/usrlocal/bin", withIntermediateDirectories: true)
+        try manager.createDirectory(atPath: scratch.host + "/usr", withIntermediateDirectories: true)
+        try manager.createSymbolicLink(atPath: scratch.host + "/opt", withDestinationPath: "var/opt")
+        try manager.createSymbolicLink(atPath: scratch.host + "/usr/local", withDestinationPath: "../var/usrlocal")
+        try scratch.install()
+        #expect(manager.isExecutableFile(atPath: scratch.host + "/var/opt/kata/bin/containerd-shim-kata-v2"))
+        #expect(try manager.destinationOfSymbolicLink(atPath: scratch.host + "/var/usrlocal/bin/containerd-shim-kata-qemu-v2")
+                == "/opt/kata/bin/containerd-shim-kata-v2")
+        try scratch.uninstall()
+        #expect(try manager.contentsOfDirectory(atPath: scratch.host + "/var/opt").isEmpty)
+        #expect(try manager.destinationOfSymbolicLink(atPath: scratch.host + "/opt") == "var/opt", "the host's link was touched")
+
+        try manager.removeItem(atPath: scratch.host + "/opt")
+        try manager.createSymbolicLink(atPath: scratch.host + "/opt", withDestinationPath: "/var/opt")
+        let error = try #require(throws: InstallerError.self) { try scratch.install() }
+        #expect(error.description.contains("/opt is a symlink"), "\(error)")
+    }
 }
