@@ -84,11 +84,13 @@ done
 snapshot > "$tmp/first.txt"
 sleep 1
 check "a second install in the image succeeds" logged install2.log install --host-root /host --restart-containerd --restart-command 'echo restarted > /tmp/restarted'
-check "the restart command ran in the image's shell" grep -qx restarted "$rootfs/tmp/restarted"
+check "an unchanged node's containerd is not restarted" grep -q 'not restarting containerd' "$tmp/install2.log"
+check "... and the restart command did not run" test ! -e "$rootfs/tmp/restarted"
 snapshot > "$tmp/second.txt"
 check "the second install changed nothing (contents, modes, mtimes)" cmp -s "$tmp/first.txt" "$tmp/second.txt"
 
-check "uninstall in the image" logged uninstall.log uninstall --host-root /host
+check "uninstall in the image" logged uninstall.log uninstall --host-root /host --restart-containerd --restart-command 'echo restarted > /tmp/restarted'
+check "the restart command ran in the image's shell" grep -qx restarted "$rootfs/tmp/restarted"
 check "containerd's configuration is back byte for byte" cmp -s "$tmp/original.toml" "$host/etc/containerd/config.toml"
 check "nothing else is left on the host" test "$(cd "$host" && find . | sort | tr '\n' ' ')" = ". ./etc ./etc/containerd ./etc/containerd/config.toml "
 logged uninstall2.log uninstall --host-root /host || true

@@ -48,6 +48,16 @@ struct InstallCommand: ParsableCommand {
         }
         let report = try KataInstaller.install(plan)
         print(InstallMessages.installed(report, plan: plan))
+        // What containerd reads: its configuration and the shims on its PATH.
+        // The DaemonSet installs at every start of its pod; an unchanged node
+        // must not have its containerd restarted each time.
+        let changed = report.containerdConfigChanged || options.shimLinks.contains { report.written.contains($0.path) }
+        guard changed else {
+            if restart.restartContainerd {
+                print("containerd's configuration and the shim links are unchanged: not restarting containerd.")
+            }
+            return
+        }
         try restart.restartIfAsked(hostRoot: options.hostRoot)
     }
 }
