@@ -237,8 +237,9 @@ static void *cs_netns_thread(void *arg) {
     if (fd < 0) { job->result = -errno; return NULL; }
     struct ifreq request;
     memset(&request, 0, sizeof request);
-    // Kata's tap: multi-queue with virtio-net headers, no packet information.
-    request.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE;
+    // Kata's tap: multi-queue with virtio-net headers, no packet
+    // information; never a queue of someone else's tap of that name.
+    request.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE | IFF_TUN_EXCL;
     strncpy(request.ifr_name, job->tap_name, IFNAMSIZ - 1);
     if (ioctl(fd, TUNSETIFF, &request) != 0) {
         job->result = -errno;

@@ -170,17 +170,27 @@ public struct PodNetwork: Sendable {
         let (endpoints, routes) = try parse(links: Array(links.utf8), ipv4Routes: Array(v4.utf8), ipv6Routes: Array(v6.utf8))
         let network = PodNetwork(namespacePath: namespacePath, endpoints: endpoints, routes: routes)
         var descriptors: [Int32] = []
+        // Only what this call added is undone on failure: a qdisc that was
+        // there before belongs to someone else.
+        var ingressAdded: [String] = []
         do {
             for endpoint in endpoints {
                 let fd = cs_open_tap_in_netns(namespacePath, endpoint.tapName)
                 guard fd >= 0 else {
                     throw NetworkError(description: "tap \(endpoint.tapName) in \(namespacePath): \(String(cString: strerror(-fd)))"
-                        + (fd == -ENOENT ? " (is /dev/net/tun there? modprobe tun)" : ""))
+                        + (fd == -ENOENT ? " (is /dev/net/tun there? modprobe tun)" : "")
+                        + (fd == -EBUSY ? " (a tap of that name exists already: a sandbox's leftover? remove it with `nsenter --net=\(namespacePath) ip link del \(endpoint.tapName)`)" : ""))
                 }
                 descriptors.append(fd)
                 try await run(namespacePath, ["ip", "link", "set", endpoint.tapName, "mtu", String(endpoint.mtu), "up"])
                 for (from, to) in [(endpoint.name, endpoint.tapName), (endpoint.tapName, endpoint.name)] {
-                    try await run(namespacePath, ["tc", "qdisc", "add", "dev", from, "handle", "ffff:", "ingress"])
+                    do {
+                        try await run(namespacePath, ["tc", "qdisc", "add", "dev", from, "handle", "ffff:", "ingress"])
+                    } catch {
+                        throw NetworkError(description: "\(error)" + (["File exists", "Exclusivity flag on"].contains { "\(error)".contains($0) }
+                            ? " (\(from) has an ingress qdisc already, a crashed sandbox's or another tool's: remove it with `nsenter --net=\(namespacePath) tc qdisc del dev \(from) ingress`)" : ""))
+                    }
+                    ingressAdded.append(from)
                     try await run(namespacePath, ["tc", "filter", "add", "dev", from, "parent", "ffff:", "protocol", "all",
                                                   "u32", "match", "u8", "0", "0", "action", "mirred", "egress", "redirect", "dev", to])
                 }
@@ -188,7 +198,9 @@ public struct PodNetwork: Sendable {
             }
         } catch {
             for fd in descriptors { close(fd) }
-            await network.detach(logger: logger)
+            for device in ingressAdded where !device.hasSuffix("_kata") {
+                _ = try? await run(namespacePath, ["tc", "qdisc", "del", "dev", device, "ingress"])
+            }
             throw error
         }
         return (network, descriptors)

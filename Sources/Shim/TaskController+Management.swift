@@ -8,12 +8,19 @@ extension TaskController {
     func startManagementServer(for sandbox: Sandbox, bundle: String, logger: Logger) async {
         let socketPath = sandbox.paths.monitorSocket
         let source = SandboxManagementSource(agent: sandbox.agent, vmPID: await sandbox.vmPID)
+        let server: ShimManagementServer
         do {
-            managementServer = try await ShimManagementServer.start(socketPath: socketPath, source: source, logger: logger)
+            server = try await ShimManagementServer.start(socketPath: socketPath, source: source, logger: logger)
         } catch {
             logger.error("sandbox \(sandbox.id): no management socket at \(socketPath) (kata-runtime metrics and kata-monitor will not reach this pod): \(error)")
             return
         }
+        // The VM may have died, and its teardown run, while the server started.
+        guard !isTearingDown else {
+            await server.stop()
+            return
+        }
+        managementServer = server
         do {
             try writeFileAtomically(bundle + "/monitor_address", Array("unix://\(socketPath)".utf8))
         } catch {

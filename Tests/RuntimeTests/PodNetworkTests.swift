@@ -122,4 +122,30 @@ import Testing
         let links = try run(["ip", "-n", name, "-o", "link", "show"], timeout: 10).output
         #expect(!links.contains("tap0_kata"), "the tap outlived its last descriptor: \(links)")
     }
+
+    /// An ingress qdisc that was there before (a crashed sandbox's, another
+    /// tool's) fails the attach with the command that removes it, and is
+    /// left as it was; no tap survives the failure.
+    @Test func existingIngressQdiscIsNamedAndLeftAlone() async throws {
+        let name = "kt-pq-" + String(UUID().uuidString.prefix(6)).lowercased()
+        let other = name + "-o"
+        try #require(try run(["ip", "netns", "add", name], timeout: 10).succeeded)
+        defer { _ = try? run(["ip", "netns", "del", name], timeout: 10) }
+        try #require(try run(["ip", "netns", "add", other], timeout: 10).succeeded)
+        defer { _ = try? run(["ip", "netns", "del", other], timeout: 10) }
+        try #require(try run(["ip", "-n", name, "link", "add", "eth0", "type", "veth", "peer", "name", "peer0", "netns", other],
+                             timeout: 10).succeeded)
+        try #require(try run(["ip", "netns", "exec", name, "tc", "qdisc", "add", "dev", "eth0", "handle", "ffff:", "ingress"],
+                             timeout: 10).succeeded)
+        do {
+            _ = try await PodNetwork.attach(namespacePath: "/run/netns/" + name, logger: .init(label: "test"))
+            Issue.record("attached over an existing ingress qdisc")
+        } catch {
+            #expect("\(error)".contains("tc qdisc del dev eth0 ingress"), "\(error)")
+        }
+        let qdiscs = try run(["ip", "netns", "exec", name, "tc", "qdisc", "show", "dev", "eth0"], timeout: 10).output
+        #expect(qdiscs.contains("ingress"), "the qdisc that was there before was removed")
+        let links = try run(["ip", "-n", name, "-o", "link", "show"], timeout: 10).output
+        #expect(!links.contains("tap0_kata"), "\(links)")
+    }
 }

@@ -95,8 +95,8 @@ extern "C" {
 int cs_netlink_socket_in_netns(const char *netns_path, int protocol);
 /// Opens /dev/net/tun inside the network namespace at `netns_path` (on a
 /// short-lived thread, like cs_netlink_socket_in_netns) and attaches it to
-/// the tap `name`, created if absent: multi-queue, vnet headers, no packet
-/// information, not persistent (it goes when the last descriptor closes).
+/// a new tap `name` (EBUSY if one exists): multi-queue, vnet headers, no
+/// packet information, not persistent (it goes when the last descriptor closes).
 /// Returns the queue's descriptor or -errno.
 int cs_open_tap_in_netns(const char *netns_path, const char *name);
 #ifdef __cplusplus
