@@ -1,3 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import KataConfig
 import Protocols
 
@@ -18,6 +23,8 @@ public struct GuestContainerPlan: Sendable, Equatable {
     public var sharesRootfs: Bool
     /// Bind mounts of the spec, shared under their names.
     public var sharedPaths: [SharedPath] = []
+    /// Storages sent before the container's own (the guest-pull rootfs).
+    public var storages: [Grpc_Storage] = []
 
     public struct Unsupported: Error, CustomStringConvertible, Sendable {
         public var description: String
@@ -34,9 +41,10 @@ public struct GuestContainerPlan: Sendable, Equatable {
     ///   - kind: sandbox, pod container or single container.
     ///   - bundle: the container's bundle directory (annotation for the guest).
     ///   - configuration: the sandbox's configuration (shared_fs, seccomp).
+    ///   - guestPull: the rootfs is pulled in the guest (never mounted on the host).
     ///   - isDirectory: whether a host path is a directory (nil: it does not exist).
     public init(spec original: Grpc_Spec, containerID: String, kind: ContainerKind, bundle: String,
-                configuration: KataConfiguration, isDirectory: (String) -> Bool?) throws {
+                configuration: KataConfiguration, guestPull: GuestPullVolume? = nil, isDirectory: (String) -> Bool?) throws {
         var spec = original
         let sharedFS = configuration.hypervisor.sharedFS
         spec.hooks = Grpc_Hooks()
@@ -65,14 +73,21 @@ public struct GuestContainerPlan: Sendable, Equatable {
         spec.annotations["io.katacontainers.pkg.oci.container_type"] = kind.kataAnnotationValue
         spec.annotations["io.katacontainers.pkg.oci.bundle_path"] = bundle
 
-        // The rootfs: shared from the host unless the class shares nothing.
-        sharesRootfs = sharedFS != .none
-        guard sharesRootfs else {
+        // The rootfs: pulled by the guest, or shared from the host unless the class shares nothing.
+        if let guestPull {
+            sharesRootfs = false
+            let storage = try Self.guestPullStorage(guestPull, containerID: containerID, kind: kind, annotations: spec.annotations)
+            storages.append(storage)
+            spec.root.path = storage.mountPoint
+        } else {
+            sharesRootfs = sharedFS != .none
+        }
+        guard sharesRootfs || guestPull != nil else {
             throw Unsupported(description: "container \(containerID): this configuration has shared_fs = \"none\" (hypervisor.qemu.shared_fs), "
                 + "so the container's rootfs cannot be shared from the host; a confidential class needs the image pulled in the guest "
                 + "(experimental_force_guest_pull or a guest-pull snapshotter), or use a class with shared_fs = \"virtio-fs\"")
         }
-        spec.root.path = Self.guestPath(containerID + "/rootfs")
+        if guestPull == nil { spec.root.path = Self.guestPath(containerID + "/rootfs") }
 
         var mounts: [Grpc_Mount] = []
         for var mount in spec.mounts {
@@ -102,6 +117,38 @@ public struct GuestContainerPlan: Sendable, Equatable {
         }
         spec.mounts = mounts
         self.spec = spec
+    }
+}
+
+extension GuestContainerPlan {
+    /// Where the agent mounts a guest-pulled rootfs, as in Kata.
+    public static func guestPullMountPoint(_ containerID: String) -> String { "/run/kata-containers/\(containerID)/rootfs" }
+
+    /// Kata's `handleImageGuestPullBlockVolume`: driver `image_guest_pull`,
+    /// the image as source (`pause` for the sandbox, whose image the guest
+    /// carries), the volume's metadata merged with the container's
+    /// annotations as the driver option, an overlay at the rootfs mount point.
+    static func guestPullStorage(_ volume: GuestPullVolume, containerID: String, kind: ContainerKind,
+                                 annotations: [String: String]) throws -> Grpc_Storage {
+        var storage = Grpc_Storage()
+        storage.driver = "image_guest_pull"
+        if kind == .podSandbox {
+            storage.source = "pause"
+        } else if let image = annotations["io.kubernetes.cri.image-name"] ?? annotations["io.kubernetes.cri-o.ImageName"], !image.isEmpty {
+            storage.source = image
+        } else {
+            throw Unsupported(description: "container \(containerID): Failed to get image name from annotations "
+                + "(io.kubernetes.cri.image-name): the guest pulls the image by that name; run it through CRI, or give the annotation")
+        }
+        var metadata = volume.metadata
+        for (key, value) in annotations { metadata[key] = value }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let json = try encoder.encode(["metadata": metadata])
+        storage.driverOptions = ["image_guest_pull=" + String(decoding: json, as: UTF8.self)]
+        storage.fstype = "overlay"
+        storage.mountPoint = guestPullMountPoint(containerID)
+        return storage
     }
 }
 

@@ -263,8 +263,10 @@ public actor Sandbox {
     public func createContainer(id containerID: String, kind: ContainerKind, bundle: String,
                                 spec: Grpc_Spec, rootfs: [HostMount]) async throws {
         guard !destroyed else { throw BootError(description: "sandbox \(id) is gone: cannot create container \(containerID) in it") }
+        // A guest-pull rootfs is never mounted on the host: the guest pulls the image.
+        let guestPull = try GuestPullVolume.from(rootfs: rootfs, forced: configuration.configuration.runtime.forceGuestPull)
         let plan = try GuestContainerPlan(spec: spec, containerID: containerID, kind: kind, bundle: bundle,
-                                          configuration: configuration.configuration) { path in
+                                          configuration: configuration.configuration, guestPull: guestPull) { path in
             var st = stat()
             guard stat(path, &st) == 0 else { return nil }
             return (st.st_mode & S_IFMT) == S_IFDIR
@@ -304,6 +306,7 @@ public actor Sandbox {
             request.containerID = containerID
             request.execID = containerID
             request.oci = plan.spec
+            request.storages = plan.storages
             try await timed("agent container") { try await agent.createContainer(request) }
         } catch {
             containerMounts[containerID] = nil
