@@ -56,6 +56,10 @@ let package = Package(
         // SHA-2 in plain Swift (initdata digests, the shim's socket name).
         .target(name: "Digests"),
 
+        // Confidential Containers' guest pull: an OCI registry client over plain
+        // HTTP and the layer unpacker, without Foundation, for the static guest agent.
+        .target(name: "ImagePull", dependencies: ["CZlib", "Digests", "Files"]),
+
         // Generated swift-protobuf messages (`make proto`); no transport.
         .target(
             name: "Protocols",
@@ -241,6 +245,7 @@ let package = Package(
             dependencies: ["Hypervisor", "KataConfig", "Agent", "ChildProcesses", "TestSupport"],
             exclude: ["Golden"]
         ),
+        .testTarget(name: "ImagePullTests", dependencies: ["ImagePull", "Digests", "TestSupport"]),
         .testTarget(name: "AgentPolicyTests", dependencies: ["AgentPolicy"]),
         .testTarget(name: "InstallerTests", dependencies: ["Installer", "KataConfig", "TestSupport"]),
         .testTarget(name: "KataRuntimeCommandsTests", dependencies: ["KataRuntimeCommands", "KataConfig", "TestSupport"]),
