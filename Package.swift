@@ -89,7 +89,7 @@ let package = Package(
         .target(
             name: "GuestAgent",
             dependencies: [
-                "TTRPC", "Protocols", "CLinux", "AgentPolicy", "ChildProcesses", "OCI", "Files",
+                "TTRPC", "Protocols", "CLinux", "AgentPolicy", "ChildProcesses", "OCI", "Files", "ImagePull",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -20,6 +20,9 @@ public struct AgentConfiguration: Sendable {
     /// empty /etc/resolv.conf); nil leaves it in the state directory only, as
     /// on a host, whose own resolv.conf must never be covered.
     public var resolvConfMountPoint: String?
+    /// The pod sandbox's bundle the guest image carries (its `rootfs/pause`):
+    /// what a guest-pulled sandbox runs, instead of pulling a pause image.
+    public var pauseBundle = "/pause_bundle"
     /// Agent version reported by Version and GetGuestDetails.
     public var version = "0.1.0"
 

@@ -63,13 +63,16 @@ final class AgentContainer: Sendable {
     let initProcess: AgentProcess
     /// Storages mounted for this container, unmounted when it is removed.
     let mounts: [String]
+    /// Images pulled for it (guest pull), unmounted and freed when it is removed.
+    let pulledImages: [GuestPullStorage.Mounted]
     private let state: NIOLockedValueBox<(status: Status, execs: [String: AgentProcess])>
 
-    init(id: String, bundle: String, initProcess: AgentProcess, mounts: [String]) {
+    init(id: String, bundle: String, initProcess: AgentProcess, mounts: [String], pulledImages: [GuestPullStorage.Mounted] = []) {
         self.id = id
         self.bundle = bundle
         self.initProcess = initProcess
         self.mounts = mounts
+        self.pulledImages = pulledImages
         self.state = NIOLockedValueBox((.created, [:]))
     }
 

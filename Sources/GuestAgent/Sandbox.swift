@@ -99,6 +99,11 @@ public actor Sandbox {
         }
     }
 
+    /// Guest pull, with this agent's directories.
+    private var guestPull: GuestPullStorage {
+        GuestPullStorage(workDirectory: configuration.stateDirectory + "/image", pauseRootfs: configuration.pauseBundle + "/rootfs")
+    }
+
     func createContainer(_ request: Grpc_CreateContainerRequest) async throws {
         let id = request.containerID
         try Self.validate(id: id, what: "container_id")
@@ -110,10 +115,15 @@ public actor Sandbox {
         defer { reserved.remove(id) }
 
         var mounted: [String] = []
+        var pulled: [GuestPullStorage.Mounted] = []
         let bundle = containersDirectory + "/" + id
         do {
             for storage in request.storages {
-                if let point = try StorageMounter.mount(storage) { mounted.append(point) }
+                if storage.driver == GuestPullStorage.driver {
+                    pulled.append(try await guestPull.mount(storage, containerID: id))
+                } else if let point = try StorageMounter.mount(storage) {
+                    mounted.append(point)
+                }
             }
             removeTree(bundle)
             try makeDirectories(bundle, mode: 0o700)
@@ -129,11 +139,12 @@ public actor Sandbox {
             let process = try await startProcess(
                 containerID: id, execID: id, terminal: terminal, directory: bundle,
                 command: ["create", "--bundle", bundle, "--pid-file", bundle + "/init.pid"], target: id)
-            let container = AgentContainer(id: id, bundle: bundle, initProcess: process, mounts: mounted)
+            let container = AgentContainer(id: id, bundle: bundle, initProcess: process, mounts: mounted, pulledImages: pulled)
             containers[id] = container
             watchOOM(container)
         } catch {
             mounted.reversed().forEach(StorageMounter.unmount)
+            pulled.reversed().forEach(GuestPullStorage.unmount)
             removeTree(bundle)
             throw error
         }
@@ -330,6 +341,7 @@ public actor Sandbox {
         for process in [container.initProcess] + container.execs { await process.closeStreams() }
         oomWatchers.removeValue(forKey: id)?.cancel()
         container.mounts.reversed().forEach(StorageMounter.unmount)
+        container.pulledImages.reversed().forEach(GuestPullStorage.unmount)
         removeTree(container.bundle)
         containers.removeValue(forKey: id)
     }

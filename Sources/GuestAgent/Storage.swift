@@ -4,9 +4,10 @@ import Protocols
 
 /// Mounts the storages CreateSandbox and CreateContainer name. Supported
 /// drivers: `local` (a directory, with `mode=`), `ephemeral` (tmpfs), and the
-/// shared file systems `virtio-fs` and `9p`.
+/// shared file systems `virtio-fs` and `9p`; `image_guest_pull` is
+/// `GuestPullStorage`'s.
 enum StorageMounter {
-    static let supportedDrivers = ["local", "ephemeral", "virtio-fs", "9p"]
+    static let supportedDrivers = ["local", "ephemeral", "virtio-fs", "9p", GuestPullStorage.driver]
 
     /// Prepares `storage`; returns the mount point if something was mounted
     /// there (to unmount later).
