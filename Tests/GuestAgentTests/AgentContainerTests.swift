@@ -198,7 +198,7 @@ import TTRPC
                 Issue.record("expected an error")
             } catch let error as AgentCallError {
                 #expect(error.status.code == .invalidArgument)
-                #expect(error.status.message == "storage driver \"nvdimm-magic\" (mount point /x) is not supported by this agent; supported: local, ephemeral, virtio-fs, 9p")
+                #expect(error.status.message == "storage driver \"nvdimm-magic\" (mount point /x) is not supported by this agent; supported: local, ephemeral, virtio-fs, 9p, image_guest_pull")
             }
         }
     }

@@ -51,7 +51,7 @@ import TTRPC
         try await HostAgent.with { agent in
             let details = try await agent.client.guestDetails()
             #expect(details.agentDetails.initDaemon == false, "not PID 1 on a host")
-            #expect(details.agentDetails.storageHandlers == ["local", "ephemeral", "virtio-fs", "9p"])
+            #expect(details.agentDetails.storageHandlers == ["local", "ephemeral", "virtio-fs", "9p", "image_guest_pull"])
             #expect(details.agentDetails.supportsSeccomp)
             let blockSize = (try? String(contentsOfFile: "/sys/devices/system/memory/block_size_bytes", encoding: .utf8))
                 .flatMap { UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines), radix: 16) } ?? 0
