@@ -34,6 +34,8 @@ public struct UninstallReport: Sendable {
     /// False when there was no installation under the prefix: nothing was done.
     public var wasInstalled = true
     public var removed: [String] = []
+    /// Links of ours that point elsewhere now (replaced since), left alone.
+    public var keptReplaced: [String] = []
     public var removedDirectories: [String] = []
     /// Directories the installation created that still hold files of someone else.
     public var keptDirectories: [String] = []

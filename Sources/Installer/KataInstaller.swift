@@ -110,6 +110,12 @@ public enum KataInstaller {
             let path = hostRoot.resolve(entry.path)
             let node = HostFiles.node(path)
             guard node == .file || node == .symlink else { continue }
+            // A shim link outside the prefix that now points elsewhere was
+            // replaced by someone else (another installer): theirs now.
+            if node == .symlink, !entry.path.hasPrefix(layout.prefix + "/"), (try? readSymlink(path)) != layout.shimPath {
+                report.keptReplaced.append(entry.path)
+                continue
+            }
             try HostFiles.remove(path)
             report.removed.append(entry.path)
         }

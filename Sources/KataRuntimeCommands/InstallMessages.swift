@@ -33,6 +33,9 @@ enum InstallMessages {
             return "Nothing to uninstall: there is no \(hostRoot.resolve(layout.manifestPath)), so kata-runtime install did not install into \(layout.prefix) (or it was uninstalled already). Pass --prefix if it installed elsewhere."
         }
         var lines = ["Removed \(report.removed.count) files of the Kata installation in \(layout.prefix)."]
+        if !report.keptReplaced.isEmpty {
+            lines.append("Left alone, since they point elsewhere now (replaced by another installation): \(report.keptReplaced.joined(separator: ", ")).")
+        }
         if !report.removedDirectories.isEmpty {
             lines.append("Removed the directories it had created: \(report.removedDirectories.joined(separator: ", ")).")
         }

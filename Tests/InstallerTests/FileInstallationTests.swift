@@ -151,4 +151,18 @@ import Testing
         let error = try #require(throws: InstallerError.self) { try scratch.install() }
         #expect(error.description.contains("/opt is a symlink"), "\(error)")
     }
+
+    /// A shim link another installer replaced since is theirs: uninstall leaves it.
+    @Test func uninstallLeavesAReplacedShimLink() throws {
+        let scratch = try InstallerScratch()
+        defer { scratch.remove() }
+        try scratch.install()
+        let link = scratch.host + "/usr/local/bin/containerd-shim-kata-qemu-v2"
+        try FileManager.default.removeItem(atPath: link)
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "/opt/other-kata/bin/containerd-shim-kata-v2")
+        let report = try scratch.uninstall()
+        #expect(report.keptReplaced == ["/usr/local/bin/containerd-shim-kata-qemu-v2"])
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == "/opt/other-kata/bin/containerd-shim-kata-v2")
+        #expect(!FileManager.default.fileExists(atPath: scratch.host + "/usr/local/bin/containerd-shim-kata-qemu-coco-dev-v2"))
+    }
 }
