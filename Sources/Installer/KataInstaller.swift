@@ -19,6 +19,10 @@ public enum KataInstaller {
             }
         }
         noteCreated(try HostFiles.makeDirectories(destination, mode: 0o755))
+        // Recorded before the first file is written, so that an installation
+        // cut short (a full disk) can still be uninstalled; rewritten at the end.
+        try HostFiles.put(hostRoot.resolve(layout.manifestPath),
+                          Array(pendingManifest(plan, createdSoFar: manifest.createdDirectories).text.utf8), mode: 0o644)
 
         var report = InstallReport(
             prefixOnHost: layout.prefix, containerdConfig: options.containerdConfig,
@@ -90,6 +94,38 @@ public enum KataInstaller {
         report.containerdConfigCreated = manifest.containerdConfigCreated
         report.containerdBackup = manifest.containerdBackup
         return report
+    }
+
+    /// What an installation may leave if it stops half-way: the previous
+    /// installation's entries and everything planned, with the directories
+    /// that do not exist yet and would be created on the way.
+    static func pendingManifest(_ plan: InstallPlan, createdSoFar: [String]) -> InstallManifest {
+        let options = plan.options
+        var pending = plan.previous ?? InstallManifest(prefix: options.layout.prefix)
+        var entries = pending.entries
+        let planned = plan.source.entries.compactMap { entry -> InstalledEntry? in
+            switch entry.kind {
+            case .directory: return nil
+            case .file: return InstalledEntry(kind: .file, path: options.layout.path(entry.relativePath))
+            case .symlink: return InstalledEntry(kind: .symlink, path: options.layout.path(entry.relativePath))
+            }
+        } + options.shimLinks.map { InstalledEntry(kind: .symlink, path: $0.path) }
+        for entry in planned where !entries.contains(entry) { entries.append(entry) }
+        pending.entries = entries
+        var directories = pending.createdDirectories
+        for directory in createdSoFar where !directories.contains(directory) { directories.append(directory) }
+        let parents = planned.map { "/" + $0.path.split(separator: "/").dropLast().joined(separator: "/") }
+        for parent in parents {
+            var current = ""
+            for component in parent.split(separator: "/") {
+                current += "/" + component
+                if HostFiles.node(options.hostRoot.resolve(current)) == .missing && !directories.contains(current) {
+                    directories.append(current)
+                }
+            }
+        }
+        pending.createdDirectories = directories
+        return pending
     }
 
     /// Undoes the installation recorded under `layout`'s prefix: containerd's

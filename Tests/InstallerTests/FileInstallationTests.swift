@@ -165,4 +165,21 @@ import Testing
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == "/opt/other-kata/bin/containerd-shim-kata-v2")
         #expect(!FileManager.default.fileExists(atPath: scratch.host + "/usr/local/bin/containerd-shim-kata-qemu-coco-dev-v2"))
     }
+
+    /// An installation that stops half-way (here: a directory where a file
+    /// goes) has recorded what it may have written, so uninstall still works.
+    @Test func installationCutShortCanBeUninstalled() throws {
+        let scratch = try InstallerScratch()
+        defer { scratch.remove() }
+        let blocker = scratch.host + "/opt/kata/share/kata-containers/kata-containers.img"
+        try FileManager.default.createDirectory(atPath: blocker, withIntermediateDirectories: true)
+        #expect(throws: InstallerError.self) { try scratch.install() }
+        #expect(FileManager.default.fileExists(atPath: scratch.host + "/opt/kata/bin/containerd-shim-kata-v2"),
+                "the test needs an installation that wrote something before failing")
+        let report = try scratch.uninstall()
+        #expect(report.wasInstalled)
+        #expect(!FileManager.default.fileExists(atPath: scratch.host + "/opt/kata/bin/containerd-shim-kata-v2"))
+        #expect(!FileManager.default.fileExists(atPath: scratch.host + "/opt/kata/bin"))
+        #expect(FileManager.default.fileExists(atPath: blocker), "a directory that was not ours went")
+    }
 }
