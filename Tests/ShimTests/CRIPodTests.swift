@@ -139,6 +139,45 @@ import Testing
         }
     }
 
+    /// `io.katacontainers.config.agent.policy` (base64 Rego, set before
+    /// CreateSandbox) with Kata's allow-all-except-exec-process policy: exec
+    /// is refused with a readable one-line error, logs and stop still work.
+    @Test func policyAnnotationBlocksExec() async throws {
+        try await CRITestbed.with { bed in
+            let rego = try Data(contentsOf: URL(fileURLWithPath: packageRoot + "/configuration/policies/allow-all-except-exec-process.rego"))
+            let podConfig = try bed.podConfig(name: "policy", annotations: [
+                "io.katacontainers.config.agent.policy": rego.base64EncodedString(),
+            ])
+            let pod = try await bed.cri(["runp", "--handler", "kata-qemu", podConfig])
+            let container = try await bed.cri(["create", pod, try bed.containerConfig(
+                name: "c", script: "echo policy-pod-up; exec sleep 3600"), podConfig])
+            try await bed.cri(["start", container])
+            try await bed.waitUntil("the container's log") {
+                bed.logLines(pod: "policy", container: "c").contains("policy-pod-up")
+            }
+            do {
+                let output = try await bed.cri(["exec-sync", container, "--timeout", "30", "--", "true"])
+                Issue.record("ExecSync was allowed: \(output)")
+            } catch {
+                // One line, as containerd hands it to kubelet.
+                let message = "\(error)".components(separatedBy: "cri.py exec-sync: ").last ?? "\(error)"
+                #expect(message.contains("ExecProcessRequest is blocked by policy"), "\(message)")
+                #expect(!message.trimmingCharacters(in: .whitespacesAndNewlines).contains("\n"), "\(message)")
+            }
+            // Streaming exec: the refusal comes back on the status channel.
+            let streamed = try await bed.criJSON(["exec", container, "--", "true"])
+            let status = try #require(streamed["status"] as? [String: Any])
+            #expect(status["status"] as? String == "Failure")
+            #expect((status["message"] as? String ?? "").contains("ExecProcessRequest is blocked by policy"), "\(status)")
+            let stats = try await bed.criJSON(["stats", container])
+            #expect(stats["stats"] != nil)
+            try await bed.cri(["stop", "--timeout", "0", container])
+            try await bed.cri(["rm", container])
+            try await bed.cri(["stopp", pod])
+            try await bed.cri(["rmp", pod])
+        }
+    }
+
     /// What the node installer does, end to end: `kata-runtime install` puts
     /// the shim and the configuration under a prefix, adds the kata-qemu
     /// handler to a containerd 1.6 config and links the shim onto
