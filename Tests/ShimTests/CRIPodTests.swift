@@ -10,7 +10,7 @@ import Testing
         try await CRITestbed.with { bed in
             let podConfig = try bed.podConfig(name: "p1", annotations: [
                 // Forwarded by pod_annotations = ["io.katacontainers.*"], allowed by enable_annotations.
-                "io.katacontainers.config.hypervisor.kernel_params": "kata.test=pod-annotation",
+                "io.katacontainers.config.hypervisor.kernel_params": "kata.test=pod-annotation agent.aa_kbc_params=cc_kbc::http://198.18.0.1:8080",
                 "not.forwarded": "dropped",
             ])
             let pod = try await bed.cri(["runp", "--handler", "kata-qemu", podConfig])
@@ -59,6 +59,7 @@ import Testing
             #expect(routes.stdout.contains("default via \(bed.gateway)"), "\(routes)")
             let cmdline = try await bed.execSync(c1, ["cat", "/proc/cmdline"])
             #expect(cmdline.stdout.contains("kata.test=pod-annotation"))
+            #expect(cmdline.stdout.contains("agent.aa_kbc_params=cc_kbc::http://198.18.0.1:8080"), "\(cmdline.stdout)")
             #expect(!cmdline.stdout.contains("dropped"))
             // Sized as configured: default_memory = 512 (containerd 1.6 sends
             // no io.kubernetes.cri.sandbox-* annotations to add to it).
@@ -122,6 +123,25 @@ import Testing
             try await bed.cri(["rm", c1])
             try await bed.cri(["stopp", pod])
             try await bed.cri(["rmp", pod])
+        }
+    }
+
+    /// An annotation the configuration does not allow fails the pod with
+    /// the allow-list error (the key and the fix), before any VM starts.
+    @Test func annotationOutsideTheAllowListFailsThePod() async throws {
+        try await CRITestbed.with { bed in
+            try "[hypervisor.qemu]\nenable_annotations = []\n".write(
+                toFile: bed.directory + "/config/config.d/70-no-annotations.toml", atomically: true, encoding: .utf8)
+            let config = try bed.podConfig(name: "strict", annotations: [
+                "io.katacontainers.config.hypervisor.kernel_params": "agent.aa_kbc_params=cc_kbc::http://198.18.0.1:8080",
+            ])
+            do {
+                let pod = try await bed.cri(["runp", "--handler", "kata-qemu", config])
+                Issue.record("a pod with a disallowed annotation started: \(pod)")
+            } catch {
+                #expect("\(error)".contains("annotation io.katacontainers.config.hypervisor.kernel_params is not enabled: add \"kernel_params\" to enable_annotations"),
+                        "\(error)")
+            }
         }
     }
 
