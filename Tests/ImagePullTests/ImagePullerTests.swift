@@ -103,6 +103,30 @@ struct ImagePullerTests {
         }
     }
 
+    @Test func dockerManifestListAndMediaTypes() async throws {
+        try await withRegistry { registry in
+            let manifestDigest = try registry.push("docker", "test/docker", "1")
+            let root = try scratch()
+            defer { removeTree(root) }
+            let image = try puller.pull(reference: "\(registry.address)/test/docker:1", into: root + "/rootfs")
+            #expect(image.manifestDigest == manifestDigest)
+            #expect(image.configuration.command == ["sh"])
+            #expect(treeListing(root + "/rootfs") == ["f 0644 0:0 docker.txt \"docker media types\\n\""])
+        }
+    }
+
+    @Test func authenticationIsNotSupportedYet() async throws {
+        try await withRegistry(anonymous: false) { registry in
+            let root = try scratch()
+            defer { removeTree(root) }
+            let error = try #require(throws: ImagePullError.self) {
+                try puller.pull(reference: "\(registry.address)/private/image:1", into: root + "/rootfs")
+            }
+            #expect(error.kind == .authenticationRequired)
+            #expect(error.description == "pull \(registry.address)/private/image:1: manifest: registry \(registry.address) requires authentication (401 Unauthorized), which is not supported yet; use a registry that allows anonymous pulls")
+        }
+    }
+
     @Test func unknownTagIs404NamingTheImage() async throws {
         try await withRegistry { registry in
             let root = try scratch()

@@ -16,7 +16,9 @@ final class RegistryServer {
     let address: String
     private let process: BackgroundProcess
 
-    init() async throws {
+    /// With `anonymous` false the registry answers 401 to every request
+    /// without credentials (distribution's `silly` authentication).
+    init(anonymous: Bool = true) async throws {
         directory = try makeTemporaryDirectory("imagepull")
         storage = directory + "/storage"
         let port = try Self.freePort()
@@ -27,7 +29,7 @@ final class RegistryServer {
             storage: {filesystem: {rootdirectory: \(storage)}}
             http: {addr: \(address)}
 
-            """
+            """ + (anonymous ? "" : "auth: {silly: {realm: test-realm, service: test-registry}}\n")
         try config.write(toFile: directory + "/config.yml", atomically: true, encoding: .utf8)
         do {
             process = try BackgroundProcess(
@@ -89,8 +91,8 @@ final class RegistryServer {
 }
 
 /// Runs `body` with a fresh registry, stopping it afterwards whatever happens.
-func withRegistry(_ body: (RegistryServer) async throws -> Void) async throws {
-    let registry = try await RegistryServer()
+func withRegistry(anonymous: Bool = true, _ body: (RegistryServer) async throws -> Void) async throws {
+    let registry = try await RegistryServer(anonymous: anonymous)
     defer { registry.stop() }
     try await body(registry)
 }

@@ -8,6 +8,7 @@ auth), with the standard library only. Prints the pushed manifest's digest.
   registry_push.py zstd       REGISTRY NAME TAG
   registry_push.py corrupt    REGISTRY NAME TAG STORAGE_ROOT
   registry_push.py oci-layout REGISTRY NAME TAG LAYOUT_TAR
+  registry_push.py docker     REGISTRY NAME TAG       (Docker v2 media types, in a manifest list)
 """
 import gzip
 import hashlib
@@ -73,7 +74,14 @@ def gz(data):
     return gzip.compress(data, mtime=0)
 
 
-def push_image(registry, name, tag, layers, config=None, layer_type=LAYER_GZIP):
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
+DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
+DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+
+
+def push_image(registry, name, tag, layers, config=None, layer_type=LAYER_GZIP,
+               manifest_type=OCI_MANIFEST, config_type=OCI_CONFIG):
     """layers: compressed layer bytes; diff_ids are computed from them."""
     diff_ids = []
     for layer in layers:
@@ -89,11 +97,26 @@ def push_image(registry, name, tag, layers, config=None, layer_type=LAYER_GZIP):
     config_blob = json.dumps(config_document).encode()
     config_descriptor = push_blob(registry, name, config_blob)
     manifest = {
-        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
-        "config": {"mediaType": OCI_CONFIG, **config_descriptor},
+        "schemaVersion": 2, "mediaType": manifest_type,
+        "config": {"mediaType": config_type, **config_descriptor},
         "layers": [{"mediaType": layer_type, **push_blob(registry, name, layer)} for layer in layers],
     }
-    return push_manifest(registry, name, tag, manifest, OCI_MANIFEST)
+    return push_manifest(registry, name, tag, manifest, manifest_type)
+
+
+def docker(registry, name, tag):
+    layer = gz(tar_layer([({"name": "docker.txt"}, b"docker media types\n")], tarfile.GNU_FORMAT))
+    manifest_digest = push_image(registry, name, tag + "-amd64", [layer], {"Cmd": ["sh"]}, DOCKER_LAYER,
+                                 DOCKER_MANIFEST, DOCKER_CONFIG)
+    data = request("GET", f"http://{registry}/v2/{name}/manifests/{manifest_digest}", None,
+                   {"Accept": DOCKER_MANIFEST})[2]
+    document = {
+        "schemaVersion": 2, "mediaType": DOCKER_LIST,
+        "manifests": [{"mediaType": DOCKER_MANIFEST, "digest": manifest_digest, "size": len(data),
+                       "platform": {"os": "linux", "architecture": "amd64"}}],
+    }
+    push_manifest(registry, name, tag, document, DOCKER_LIST)
+    return manifest_digest
 
 
 def two_layer(registry, name, tag):
@@ -178,7 +201,7 @@ def oci_layout(registry, name, tag, layout):
 
 if __name__ == "__main__":
     scenarios = {"two-layer": two_layer, "index": index, "escape": escape, "zstd": zstd,
-                 "corrupt": corrupt, "oci-layout": oci_layout}
+                 "corrupt": corrupt, "oci-layout": oci_layout, "docker": docker}
     if len(sys.argv) < 5 or sys.argv[1] not in scenarios:
         sys.exit(__doc__)
     print(scenarios[sys.argv[1]](*sys.argv[2:]))
