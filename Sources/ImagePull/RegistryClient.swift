@@ -52,7 +52,7 @@ struct RegistryClient {
             return " (\(parts.joined(separator: "; ")))"
         }
         let text = String(decoding: body.prefix(200), as: UTF8.self)
-            .split(whereSeparator: { $0 == "\n" || $0 == "\r" }).joined(separator: " ").trimmingSpaces
+            .split(whereSeparator: \.isNewline).joined(separator: " ").trimmingSpaces
         return text.isEmpty ? "" : " (\(text))"
     }
 
