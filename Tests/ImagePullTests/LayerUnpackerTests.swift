@@ -122,6 +122,36 @@ import TestSupport
         #expect(treeListing(directory + "/rootfs") == ["d 0750 0:0 x", "l y -> x"])
     }
 
+    @Test(.enabled(if: geteuid() == 0, "device nodes and ownership need root"))
+    func devicesAndOwnership() throws {
+        let directory = try makeTemporaryDirectory("imagepull-layer")
+        defer { removeTree(directory) }
+        let path = try layer(directory, [
+            ["name": "dev", "type": "dir", "mode": 0o755],
+            ["name": "dev/null", "type": "char", "mode": 0o666, "major": 1, "minor": 3],
+            ["name": "dev/loop9", "type": "block", "mode": 0o660, "major": 7, "minor": 9, "gid": 6],
+            ["name": "home", "type": "dir", "mode": 0o750, "uid": 1000, "gid": 1000],
+            ["name": "home/setuid", "mode": 0o4755, "uid": 1000, "gid": 1000, "content": "x"],
+            ["name": "home/link", "type": "symlink", "linkname": "setuid", "uid": 1000, "gid": 1000],
+        ])
+        try unpack(directory, path)
+        #expect(treeListing(directory + "/rootfs") == [
+            "d 0755 0:0 dev",
+            "? 0660 0:6 dev/loop9",
+            "? 0666 0:0 dev/null",
+            "d 0750 1000:1000 home",
+            "l home/link -> setuid",
+            "f 4755 1000:1000 home/setuid \"x\"",
+        ])
+        var null = stat(), loop = stat(), link = stat()
+        #expect(lstat(directory + "/rootfs/dev/null", &null) == 0)
+        #expect(lstat(directory + "/rootfs/dev/loop9", &loop) == 0)
+        #expect(lstat(directory + "/rootfs/home/link", &link) == 0)
+        #expect(null.st_mode & S_IFMT == S_IFCHR && null.st_rdev == 0x103)
+        #expect(loop.st_mode & S_IFMT == S_IFBLK && loop.st_rdev == 0x709)
+        #expect(link.st_uid == 1000 && link.st_gid == 1000)
+    }
+
     @Test func truncatedGzipIsMalformed() throws {
         let directory = try makeTemporaryDirectory("imagepull-layer")
         defer { removeTree(directory) }

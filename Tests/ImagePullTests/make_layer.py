@@ -4,7 +4,8 @@
   make_layer.py OUT [gnu|pax|ustar] [gzip]
 
 Each entry: {"name": ..., "type": "file"|"dir"|"symlink"|"hardlink"|"fifo",
-"content": text, "linkname": ..., "mode": int}.
+"content": text, "linkname": ..., "mode": int, "uid": int, "gid": int,
+"major": int, "minor": int}; types also "char" and "block".
 """
 import gzip
 import io
@@ -13,7 +14,8 @@ import sys
 import tarfile
 
 TYPES = {"file": tarfile.REGTYPE, "dir": tarfile.DIRTYPE, "symlink": tarfile.SYMTYPE,
-         "hardlink": tarfile.LNKTYPE, "fifo": tarfile.FIFOTYPE}
+         "hardlink": tarfile.LNKTYPE, "fifo": tarfile.FIFOTYPE, "char": tarfile.CHRTYPE,
+         "block": tarfile.BLKTYPE}
 FORMATS = {"gnu": tarfile.GNU_FORMAT, "pax": tarfile.PAX_FORMAT, "ustar": tarfile.USTAR_FORMAT}
 
 out = sys.argv[1]
@@ -26,6 +28,8 @@ with tarfile.open(fileobj=buffer, mode="w", format=fmt) as archive:
         info.mode = entry.get("mode", 0o644)
         info.mtime = 1_600_000_000
         info.linkname = entry.get("linkname", "")
+        info.uid, info.gid = entry.get("uid", 0), entry.get("gid", 0)
+        info.devmajor, info.devminor = entry.get("major", 0), entry.get("minor", 0)
         content = entry.get("content", "").encode()
         if info.type == tarfile.REGTYPE:
             info.size = len(content)
