@@ -139,6 +139,7 @@ struct JSONParser {
                 default: throw failure("bad escape")
                 }
             case 0..<0x20:
+                index -= 1  // point at the character itself
                 throw failure("control character in a string")
             default:
                 run.append(byte)

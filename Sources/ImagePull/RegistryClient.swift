@@ -52,7 +52,7 @@ struct RegistryClient {
             return " (\(parts.joined(separator: "; ")))"
         }
         let text = String(decoding: body.prefix(200), as: UTF8.self)
-            .split(whereSeparator: { $0 == "\n" || $0 == "\r" }).joined(separator: " ").trimmingSpaces
+            .split(whereSeparator: \.isNewline).joined(separator: " ").trimmingSpaces
         return text.isEmpty ? "" : " (\(text))"
     }
 
@@ -130,10 +130,10 @@ struct RegistryClient {
     private func verify(_ descriptor: ContentDescriptor, digest: Digest, size: Int64, what: String) throws(ImagePullError) {
         guard digest == descriptor.digest else {
             throw error(.digestMismatch,
-                        "\(what): blob \(descriptor.digest) arrived with digest \(digest) (\(size) bytes); the registry's copy is corrupt or the manifest is wrong")
+                        "\(what): the blob arrived with digest \(digest) (\(size) bytes), not the manifest's \(descriptor.digest); the registry's copy is corrupt or the manifest is wrong")
         }
         guard descriptor.size < 0 || descriptor.size == size else {
-            throw error(.digestMismatch, "\(what): blob \(descriptor.digest) is \(size) bytes, the manifest says \(descriptor.size)")
+            throw error(.digestMismatch, "\(what): the blob is \(size) bytes, the manifest says \(descriptor.size)")
         }
     }
 }
