@@ -42,6 +42,9 @@ struct KataAgent: ParsableCommand {
     @Option(help: "Network namespace (path, e.g. /run/netns/NAME) for the network RPCs; default: the agent's own.")
     var netns: String?
 
+    @Option(help: "The pod sandbox's bundle (its rootfs/pause): what a guest-pulled sandbox runs.")
+    var pauseBundle: String = "/pause_bundle"
+
     @Flag(help: "Allow SetGuestDateTime to set the clock (implied when running as PID 1).")
     var allowSetClock = false
 
@@ -88,6 +91,7 @@ struct KataAgent: ParsableCommand {
         configuration.containerPipeSize = parameters.containerPipeSize ?? 0
         configuration.guestComponentsParametersFile = guestComponentsFile
         configuration.networkNamespace = netns
+        configuration.pauseBundle = pauseBundle
         if !parameters.forGuestComponents.isEmpty {
             do {
                 try parameters.writeGuestComponentsFile(to: guestComponentsFile)

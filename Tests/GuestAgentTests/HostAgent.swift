@@ -36,7 +36,8 @@ final class HostAgent: @unchecked Sendable {
             ["unshare", "--uts", "--mount", "--propagation", "private", Self.executable,
              "--listen", "unix://" + directory + "/agent.sock", "--state-dir", directory + "/state",
              "--runtime", runc, "--cgroup-parent", cgroupParent, "--kernel-cmdline", directory + "/cmdline",
-             "--guest-components-file", directory + "/guest-components.env", "--log-level", "debug"]
+             "--guest-components-file", directory + "/guest-components.env", "--log-level", "debug",
+             "--pause-bundle", directory + "/pause_bundle"]
                 + (netns.map { ["--netns", $0] } ?? []),
             logPath: directory + "/agent.log")
         client = AgentClient(endpoint: .unix(path: directory + "/agent.sock"))
@@ -91,12 +92,14 @@ final class HostAgent: @unchecked Sendable {
         }
     }
 
+    /// - Parameter rootPath: the spec's root (default: the test rootfs).
     func createContainer(_ id: String, _ args: [String], terminal: Bool = false, hostname: String = "ctr",
-                         storages: [Grpc_Storage] = [], extraMounts: [Grpc_Mount] = []) async throws {
+                         storages: [Grpc_Storage] = [], extraMounts: [Grpc_Mount] = [], rootPath: String? = nil) async throws {
         try await client.createContainer(Grpc_CreateContainerRequest.with {
             $0.containerID = id
             $0.execID = id
             $0.oci = spec(args, terminal: terminal, hostname: hostname, extraMounts: extraMounts)
+            if let rootPath { $0.oci.root.path = rootPath }
             $0.storages = storages
         })
     }

@@ -14,7 +14,7 @@ struct ImagePullerTests {
 
     private let puller = ImagePuller(connectTimeout: 5, registryTimeout: 20, architecture: "amd64")
 
-    /// What the two-layer image of registry_push.py unpacks to, both layers applied.
+    /// What the two-layer image of hack/registry-push.py unpacks to, both layers applied.
     private static let twoLayerTree = [
         "d 0755 0:0 bin",
         "l bin/link-to-tool -> tool",

@@ -2,13 +2,13 @@
 """Builds test images and pushes them to a registry (registry API v2, no
 auth), with the standard library only. Prints the pushed manifest's digest.
 
-  registry_push.py two-layer  REGISTRY NAME TAG
-  registry_push.py index      REGISTRY NAME TAG MANIFEST_DIGEST ARCH...
-  registry_push.py escape     REGISTRY NAME TAG
-  registry_push.py zstd       REGISTRY NAME TAG
-  registry_push.py corrupt    REGISTRY NAME TAG STORAGE_ROOT
-  registry_push.py oci-layout REGISTRY NAME TAG LAYOUT_TAR
-  registry_push.py docker     REGISTRY NAME TAG       (Docker v2 media types, in a manifest list)
+  registry-push.py two-layer  REGISTRY NAME TAG
+  registry-push.py index      REGISTRY NAME TAG MANIFEST_DIGEST ARCH...
+  registry-push.py escape     REGISTRY NAME TAG
+  registry-push.py zstd       REGISTRY NAME TAG
+  registry-push.py corrupt    REGISTRY NAME TAG STORAGE_ROOT
+  registry-push.py oci-layout REGISTRY NAME TAG LAYOUT_TAR
+  registry-push.py docker     REGISTRY NAME TAG       (Docker v2 media types, in a manifest list)
 """
 import gzip
 import hashlib

@@ -1,24 +1,23 @@
 import Foundation
 import Glibc
-import TestSupport
 
 /// Debian's docker-registry (the CNCF distribution registry) on a free
 /// loopback port with its storage in a temporary directory, plus the
 /// Python pusher that builds the test images. Stopped by its pid.
-final class RegistryServer {
-    static let binary = "/usr/bin/docker-registry"
-    static var isInstalled: Bool { access(binary, X_OK) == 0 }
-    static let pusher = packageRoot + "/Tests/ImagePullTests/registry_push.py"
+public final class RegistryServer: @unchecked Sendable {
+    public static let binary = "/usr/bin/docker-registry"
+    public static var isInstalled: Bool { access(binary, X_OK) == 0 }
+    public static let pusher = packageRoot + "/hack/registry-push.py"
 
-    let directory: String
-    let storage: String
+    public let directory: String
+    public let storage: String
     /// `127.0.0.1:<port>`.
-    let address: String
+    public let address: String
     private let process: BackgroundProcess
 
     /// With `anonymous` false the registry answers 401 to every request
     /// without credentials (distribution's `silly` authentication).
-    init(anonymous: Bool = true) async throws {
+    public init(anonymous: Bool = true) async throws {
         directory = try makeTemporaryDirectory("imagepull")
         storage = directory + "/storage"
         let port = try Self.freePort()
@@ -49,14 +48,14 @@ final class RegistryServer {
     }
 
     /// Stops the registry and removes its storage.
-    func stop() {
+    public func stop() {
         process.stop()
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    /// Runs a pusher scenario (see registry_push.py) against this registry; its printed digest.
+    /// Runs a pusher scenario (see hack/registry-push.py) against this registry; its printed digest.
     @discardableResult
-    func push(_ scenario: String, _ name: String, _ tag: String, _ extra: [String] = []) throws -> String {
+    public func push(_ scenario: String, _ name: String, _ tag: String, _ extra: [String] = []) throws -> String {
         let text = try output(of: ["python3", Self.pusher, scenario, address, name, tag] + extra, timeout: 120)
         return text.split(separator: "\n").last.map(String.init) ?? ""
     }
@@ -91,7 +90,7 @@ final class RegistryServer {
 }
 
 /// Runs `body` with a fresh registry, stopping it afterwards whatever happens.
-func withRegistry(anonymous: Bool = true, _ body: (RegistryServer) async throws -> Void) async throws {
+public func withRegistry(anonymous: Bool = true, _ body: (RegistryServer) async throws -> Void) async throws {
     let registry = try await RegistryServer(anonymous: anonymous)
     defer { registry.stop() }
     try await body(registry)
