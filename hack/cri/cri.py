@@ -16,6 +16,8 @@ status on stderr when the call fails:
     exec-sync CONTAINER_ID [--timeout S] -- CMD...  -> {stdout, stderr, exit_code}
     exec CONTAINER_ID [--stdin TEXT] -- CMD...      -> {stdout, stderr, exit_code, status}
     stats CONTAINER_ID                     -> container stats
+    pull IMAGE [--pod POD.json]            -> image ref (ImageService.PullImage)
+    rmi IMAGE                              (ImageService.RemoveImage)
 
 POD.json and CONTAINER.json are PodSandboxConfig and ContainerConfig in
 protobuf's JSON mapping. `exec` opens the URL that Exec returns and speaks
@@ -67,6 +69,8 @@ def main():
     p.add_argument("cmd", nargs="+")
     p = sub.add_parser("exec"); p.add_argument("id"); p.add_argument("--stdin", default=None)
     p.add_argument("cmd", nargs="+")
+    p = sub.add_parser("pull"); p.add_argument("image"); p.add_argument("--pod", default=None)
+    p = sub.add_parser("rmi"); p.add_argument("image")
     args = parser.parse_args()
 
     import grpc
@@ -74,6 +78,7 @@ def main():
     api, rpc = load_stubs()
     channel = grpc.insecure_channel(args.endpoint)
     runtime = rpc.RuntimeServiceStub(channel)
+    images = rpc.ImageServiceStub(channel)
     timeout = args.call_timeout
 
     def config(path, message):
@@ -117,6 +122,13 @@ def main():
                                      timeout=timeout)
             print(json.dumps({"stdout": reply.stdout.decode(errors="replace"),
                               "stderr": reply.stderr.decode(errors="replace"), "exit_code": reply.exit_code}))
+        elif c == "pull":
+            request = api.PullImageRequest(image=api.ImageSpec(image=args.image))
+            if args.pod:
+                request.sandbox_config.CopyFrom(config(args.pod, api.PodSandboxConfig))
+            print(images.PullImage(request, timeout=timeout).image_ref)
+        elif c == "rmi":
+            images.RemoveImage(api.RemoveImageRequest(image=api.ImageSpec(image=args.image)), timeout=timeout)
         elif c == "exec":
             reply = runtime.Exec(api.ExecRequest(container_id=args.id, cmd=args.cmd, stdin=args.stdin is not None,
                                                  stdout=True, stderr=True), timeout=timeout)
