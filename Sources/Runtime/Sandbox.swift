@@ -288,7 +288,11 @@ public actor Sandbox {
                 try Mounter.bind(hostRootfs, at: target)
                 made.append(target)
             }
-            for shared in plan.sharedPaths {
+            let sharesFiles = configuration.configuration.hypervisor.sharedFS != .none
+            for shared in plan.sharedPaths where !sharesFiles {
+                try await copyIntoGuest(hostPath: shared.hostPath, guestPath: GuestContainerPlan.guestPath(shared.name))
+            }
+            for shared in plan.sharedPaths where sharesFiles {
                 let target = paths.sharedDirectory + "/" + shared.name
                 var st = stat()
                 if stat(shared.hostPath, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR {

@@ -21,9 +21,14 @@ final class CRITestbed: @unchecked Sendable {
     var endpoint: String { "unix://" + containerd.socket }
     /// Network namespaces that existed before (containerd adds `cni-*` per pod).
     private let namespacesBefore: Set<String>
+    /// A registry in the hub (port 5000 of the gateway address, which pods
+    /// reach), when the test asked for one; containerd reaches it through a
+    /// mirror on loopback.
+    let registry: RegistryServer?
 
     private init(containerd: PrivateContainerd, directory: String, hub: String, subnet: String, gateway: String,
-                 namespacesBefore: Set<String>) {
+                 namespacesBefore: Set<String>, registry: RegistryServer?) {
+        self.registry = registry
         self.containerd = containerd
         self.directory = directory
         self.hub = hub
@@ -38,8 +43,12 @@ final class CRITestbed: @unchecked Sendable {
 
     /// The CRI section for containerd 1.6 (config version 2): sandbox image,
     /// streaming on loopback, the CNI plugin, and runtime handlers.
-    static func criConfig(directory: String, handlers: String) -> String {
-        """
+    static func criConfig(directory: String, handlers: String, mirror: (host: String, endpoint: String)? = nil) -> String {
+        let mirrors = mirror.map { """
+              [plugins."io.containerd.grpc.v1.cri".registry.mirrors."\($0.host)"]
+                endpoint = ["http://\($0.endpoint)"]
+            """ } ?? ""
+        return """
         [plugins."io.containerd.grpc.v1.cri"]
           sandbox_image = "\(TestImages.pauseReference)"
           stream_server_address = "127.0.0.1"
@@ -54,23 +63,28 @@ final class CRITestbed: @unchecked Sendable {
             bin_dir = "\(directory)/cni/bin"
             conf_dir = "\(directory)/cni/conf"
             max_conf_num = 1
+        \(mirrors)
         """
     }
 
-    /// The `kata-qemu` handler with this build's shim and `configPath`.
-    /// containerd 1.6 finds the shim from runtime_type alone
-    /// (`containerd-shim-kata-qemu-v2` on its PATH), 1.7+ from runtime_path.
-    static func kataHandler(configPath: String) -> String {
+    /// A handler (`kata-qemu`, `kata-qemu-coco-dev`) with this build's shim
+    /// and `configPath`. containerd 1.6 finds the shim from runtime_type
+    /// alone (`containerd-shim-<handler>-v2` on its PATH), 1.7+ from runtime_path.
+    static func kataHandler(_ name: String, configPath: String) -> String {
         """
-            [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.kata-qemu]
-              runtime_type = "io.containerd.kata-qemu.v2"
+            [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.\(name)]
+              runtime_type = "io.containerd.\(name).v2"
               runtime_path = "\(KataTestbed.shimBinary)"
               privileged_without_host_devices = true
               pod_annotations = ["io.katacontainers.*"]
-              [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.kata-qemu.options]
+              [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.\(name).options]
                 ConfigPath = "\(configPath)"
         """
     }
+
+    /// `<gateway>:5000/<name>`: an image in the hub's registry, by the
+    /// reference both containerd (through its mirror) and the guest use.
+    func registryReference(_ name: String) -> String { "\(gateway):\(RegistryServer.namespacePort)/\(name)" }
 
     /// Runs `body` with a fresh testbed while holding the VM slot.
     /// - Parameters:
@@ -79,7 +93,8 @@ final class CRITestbed: @unchecked Sendable {
     ///   - prepare: edits containerd's config before it starts (the installer
     ///     test), given the config's path and the testbed's directory, whose
     ///     `shims/` is first on containerd's PATH.
-    static func with(handlers: String? = nil,
+    ///   - withRegistry: a registry in the hub (`registry`, `registryReference`).
+    static func with(handlers: String? = nil, withRegistry: Bool = false,
                      prepare: ((String, _ directory: String) throws -> Void)? = nil,
                      _ body: (CRITestbed) async throws -> Void) async throws {
         try await VMSlot.run {
@@ -93,8 +108,10 @@ final class CRITestbed: @unchecked Sendable {
             // libcni's result cache, which containerd makes on first use.
             let cniCacheExisted = FileManager.default.fileExists(atPath: "/var/lib/cni")
             var containerd: PrivateContainerd?
+            var registry: RegistryServer?
             defer {
                 containerd?.destroy()
+                registry?.stop()
                 if !cniCacheExisted {
                     _ = rmdir("/var/lib/cni/results")
                     _ = rmdir("/var/lib/cni")
@@ -105,6 +122,7 @@ final class CRITestbed: @unchecked Sendable {
             let created = try run(["ip", "netns", "add", hub], timeout: 10, package: "iproute2")
             try #require(created.succeeded, "ip netns add \(hub): \(created.output)")
             _ = try run(["ip", "-n", hub, "link", "set", "lo", "up"], timeout: 10, package: "iproute2")
+            if withRegistry { registry = try await RegistryServer(namespace: hub) }
 
             // The CNI plugin, also as `loopback` (containerd always runs one).
             let bin = directory + "/cni/bin", conf = directory + "/cni/conf"
@@ -125,18 +143,22 @@ final class CRITestbed: @unchecked Sendable {
             if handlers == nil {
                 let written = try run(["bash", packageRoot + "/hack/dev-config.sh", directory + "/config"], timeout: 30, package: "bash")
                 try #require(written.succeeded, "hack/dev-config.sh: \(written.output)")
-                handlerTables = kataHandler(configPath: directory + "/config/configuration-qemu.toml")
-                try FileManager.default.createSymbolicLink(atPath: directory + "/shims/containerd-shim-kata-qemu-v2",
-                                                           withDestinationPath: KataTestbed.shimBinary)
+                handlerTables = kataHandler("kata-qemu", configPath: directory + "/config/configuration-qemu.toml") + "\n"
+                    + kataHandler("kata-qemu-coco-dev", configPath: directory + "/config/configuration-qemu-coco-dev.toml")
+                for name in ["kata-qemu", "kata-qemu-coco-dev"] {
+                    try FileManager.default.createSymbolicLink(atPath: directory + "/shims/containerd-shim-\(name)-v2",
+                                                               withDestinationPath: KataTestbed.shimBinary)
+                }
             }
+            let mirror = registry.map { (host: "\(gateway):\(RegistryServer.namespacePort)", endpoint: $0.address) }
             let started = try await PrivateContainerd(
-                extraConfig: criConfig(directory: directory, handlers: handlerTables), cri: true,
+                extraConfig: criConfig(directory: directory, handlers: handlerTables, mirror: mirror), cri: true,
                 pathDirectories: [directory + "/shims"], prepare: prepare.map { edit in { try edit($0, directory) } })
             containerd = started
             started.track(namespace: "k8s.io")
             try await started.importImages(namespaces: ["k8s.io"])
             let testbed = CRITestbed(containerd: started, directory: directory, hub: hub, subnet: subnet,
-                                     gateway: gateway, namespacesBefore: namespacesBefore)
+                                     gateway: gateway, namespacesBefore: namespacesBefore, registry: registry)
             do {
                 try await body(testbed)
             } catch {
@@ -186,9 +208,10 @@ final class CRITestbed: @unchecked Sendable {
     }
 
     /// A busybox container's ContainerConfig running `sh -c script`.
-    func containerConfig(name: String, script: String, mounts: [[String: Any]] = [], annotations: [String: String] = [:]) throws -> String {
+    func containerConfig(name: String, script: String, mounts: [[String: Any]] = [], annotations: [String: String] = [:],
+                         image: String = TestImages.busyboxReference) throws -> String {
         try writeConfig("ctr-" + name, [
-            "metadata": ["name": name], "image": ["image": TestImages.busyboxReference],
+            "metadata": ["name": name], "image": ["image": image],
             "command": ["sh", "-c", script], "log_path": name + ".log", "mounts": mounts,
             "annotations": annotations, "linux": [:] as [String: Any],
         ])

@@ -13,26 +13,38 @@ public final class RegistryServer: @unchecked Sendable {
     public let storage: String
     /// `127.0.0.1:<port>`.
     public let address: String
-    private let process: BackgroundProcess
+    private var process: BackgroundProcess!
+
+    /// A socat forwarder from `address` into the namespace, when there is one.
+    private var forwarder: BackgroundProcess?
+    /// The registry's port inside its network namespace.
+    public static let namespacePort = 5000
 
     /// With `anonymous` false the registry answers 401 to every request
     /// without credentials (distribution's `silly` authentication).
-    public init(anonymous: Bool = true) async throws {
+    /// - Parameter namespace: run the registry inside this network namespace
+    ///   (a name under /run/netns) on port 5000 of all its addresses, as a
+    ///   registry a pod reaches over its network; the host then reaches it at
+    ///   `address` through a socat forwarder on a loopback port.
+    public init(anonymous: Bool = true, namespace: String? = nil) async throws {
         directory = try makeTemporaryDirectory("imagepull")
         storage = directory + "/storage"
         let port = try Self.freePort()
         address = "127.0.0.1:\(port)"
+        let listen = namespace == nil ? address : "0.0.0.0:\(Self.namespacePort)"
         let config = """
             version: 0.1
             log: {level: warn, accesslog: {disabled: true}}
             storage: {filesystem: {rootdirectory: \(storage)}}
-            http: {addr: \(address)}
+            http: {addr: "\(listen)"}
 
             """ + (anonymous ? "" : "auth: {silly: {realm: test-realm, service: test-registry}}\n")
         try config.write(toFile: directory + "/config.yml", atomically: true, encoding: .utf8)
+        let serve = [Self.binary, "serve", directory + "/config.yml"]
         do {
+            // `ip netns exec` execs the registry: the pid stays the registry's.
             process = try BackgroundProcess(
-                [Self.binary, "serve", directory + "/config.yml"], logPath: directory + "/registry.log",
+                namespace.map { ["ip", "netns", "exec", $0] + serve } ?? serve, logPath: directory + "/registry.log",
                 package: "docker-registry")
         } catch {
             try? FileManager.default.removeItem(atPath: directory)
@@ -40,15 +52,32 @@ public final class RegistryServer: @unchecked Sendable {
         }
         let address = address
         do {
-            try await process.waitFor("the registry to listen on \(address)", timeout: 30) { Self.accepts(port: port) }
+            if let namespace {
+                forwarder = try BackgroundProcess(
+                    ["socat", "TCP-LISTEN:\(port),bind=127.0.0.1,fork,reuseaddr",
+                     "EXEC:nsenter --net=/run/netns/\(namespace) socat STDIO TCP\\:127.0.0.1\\:\(Self.namespacePort)"],
+                    logPath: directory + "/forwarder.log", package: "socat")
+                try await process.waitFor("the registry in \(namespace) to answer through \(address)", timeout: 30) {
+                    Self.answersV2(address)
+                }
+            } else {
+                try await process.waitFor("the registry to listen on \(address)", timeout: 30) { Self.accepts(port: port) }
+            }
         } catch {
             stop()
             throw error
         }
     }
 
+    /// Whether GET /v2/ at `address` gets an HTTP answer.
+    private static func answersV2(_ address: String) -> Bool {
+        let probe = "import urllib.request, urllib.error\ntry:\n  urllib.request.urlopen('http://\(address)/v2/', timeout=2)\nexcept urllib.error.HTTPError:\n  pass\n"
+        return (try? run(["python3", "-c", probe], timeout: 10))?.succeeded ?? false
+    }
+
     /// Stops the registry and removes its storage.
     public func stop() {
+        forwarder?.stop(signal: SIGKILL, grace: 1)
         process.stop()
         try? FileManager.default.removeItem(atPath: directory)
     }
