@@ -40,4 +40,54 @@ import Testing
             try await bed.cri(["rmp", pod])
         }
     }
+
+    /// The guest's pull fails: an image the registry no longer has, then the
+    /// registry down. StartContainer (which creates the task) fails at once with a message naming
+    /// the image and what the registry answered; the pod carries on, and
+    /// nothing is left afterwards.
+    @Test func guestPullFailuresNameTheImage() async throws {
+        try await CRITestbed.with(withRegistry: true) { bed in
+            let registry = try #require(bed.registry)
+            try registry.push("oci-layout", "busybox", "local", [try TestImages.busybox])
+            // Another image than busybox: CRI names a container's image by its
+            // first tag, so a copy of busybox would be pulled as busybox.
+            try registry.push("two-layer", "gone", "local")
+            try "[runtime]\nexperimental_force_guest_pull = true\n".write(
+                toFile: bed.directory + "/config/config.d/70-force-guest-pull.toml", atomically: true, encoding: .utf8)
+            let busybox = bed.registryReference("busybox:local"), gone = bed.registryReference("gone:local")
+            try await bed.cri(["pull", busybox])
+            try await bed.cri(["pull", gone])
+            // containerd has it; the registry forgets it.
+            try FileManager.default.removeItem(atPath: registry.storage + "/docker/registry/v2/repositories/gone")
+
+            let podConfig = try bed.podConfig(name: "gpf")
+            let pod = try await bed.cri(["runp", "--handler", "kata-qemu-coco-dev", podConfig])
+            let started = Date()
+            let unknown = try await bed.cri(["create", pod, try bed.containerConfig(name: "unknown", script: "true", image: gone), podConfig])
+            do {
+                try await bed.cri(["start", unknown])
+                Issue.record("a container started from an image the registry does not have")
+            } catch {
+                #expect("\(error)".contains("pull \(gone): manifest: 404"), "\(error)")
+            }
+            #expect(Date().timeIntervalSince(started) < 60)
+            try await bed.cri(["rm", unknown])
+
+            registry.stop()
+            let down = try await bed.cri(["create", pod, try bed.containerConfig(name: "down", script: "true", image: busybox), podConfig])
+            do {
+                try await bed.cri(["start", down])
+                Issue.record("a container started with the registry down")
+            } catch {
+                #expect("\(error)".contains("registry \(bed.gateway):5000 unreachable"), "\(error)")
+                #expect("\(error)".contains(busybox), "\(error)")
+            }
+            try await bed.cri(["rm", down])
+            // The pod is still there (protobuf's JSON leaves out the default, SANDBOX_READY).
+            let status = try await bed.criJSON(["inspectp", pod])
+            #expect((status["status"] as? [String: Any])?["state"] as? String ?? "SANDBOX_READY" == "SANDBOX_READY")
+            try await bed.cri(["stopp", pod])
+            try await bed.cri(["rmp", pod])
+        }
+    }
 }
