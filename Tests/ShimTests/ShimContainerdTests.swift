@@ -46,6 +46,25 @@ import Testing
         }
     }
 
+    /// The policy annotation (`io.katacontainers.config.agent.policy`, base64
+    /// Rego) reaches the agent before CreateSandbox: `ctr task exec` is refused
+    /// with one readable line, and kill and delete still work.
+    @Test func policyAnnotationRefusesExec() async throws {
+        try await KataTestbed.with { testbed in
+            let rego = try Data(contentsOf: URL(fileURLWithPath: packageRoot + "/configuration/policies/allow-all-except-exec-process.rego"))
+            let started = try await testbed.ctrRun("pol1", ["sleep", "300"], options: [
+                "-d", "--annotation", "io.katacontainers.config.agent.policy=" + rego.base64EncodedString()])
+            #expect(started.succeeded, "\(started.output)")
+            let exec = try await testbed.ctr(["task", "exec", "--exec-id", "x1", "pol1", "true"])
+            #expect(!exec.succeeded)
+            let message = exec.output.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(message.contains("ExecProcessRequest is blocked by policy"), "\(message)")
+            #expect(!message.contains("\n"), "not one line: \(message)")
+            try await testbed.remove("pol1")
+            try await testbed.expectNothingLeft(of: ["pol1"])
+        }
+    }
+
     /// A container over its memory limit is killed in the guest; containerd hears TaskOOM, then the exit (137).
     @Test func outOfMemoryBecomesTaskOOM() async throws {
         try await KataTestbed.with { testbed in
