@@ -42,6 +42,9 @@ struct KataAgent: ParsableCommand {
     @Option(help: "Network namespace (path, e.g. /run/netns/NAME) for the network RPCs; default: the agent's own.")
     var netns: String?
 
+    @Option(help: "The initdata disk or image file (default: the virtio-blk disk with serial initdata, if any).")
+    var initdata: String?
+
     @Flag(help: "Allow SetGuestDateTime to set the clock (implied when running as PID 1).")
     var allowSetClock = false
 
@@ -88,6 +91,7 @@ struct KataAgent: ParsableCommand {
         configuration.containerPipeSize = parameters.containerPipeSize ?? 0
         configuration.guestComponentsParametersFile = guestComponentsFile
         configuration.networkNamespace = netns
+        configuration.initDataDevice = initdata
         if !parameters.forGuestComponents.isEmpty {
             do {
                 try parameters.writeGuestComponentsFile(to: guestComponentsFile)
@@ -97,6 +101,17 @@ struct KataAgent: ParsableCommand {
         }
 
         let agent = AgentService(configuration: configuration, logger: logger)
+        // Kata's agent takes the policy from initdata before it serves; a disk
+        // it cannot use stops it, rather than serving with the wrong policy.
+        do {
+            if let (device, document) = try agent.applyInitData() {
+                let entries = document.data.keys.sorted().joined(separator: ", ")
+                logger.info("initdata from \(device): algorithm \(document.algorithm), [data] \(entries.isEmpty ? "empty" : entries); \(document.policy == nil ? "no policy.rego: the policy stays allow-all" : "policy.rego is the policy")")
+            }
+        } catch {
+            logger.critical("refusing to serve: \(error)")
+            throw ExitCode(1)
+        }
         let server = TTRPCServer(services: agent.services, logger: logger)
         var listeners: [TTRPCListener] = []
         var serial: Task<Void, Never>?
