@@ -18,7 +18,8 @@ public struct InitDataDocument: Sendable, Equatable {
     public var policy: String? { data["policy.rego"] }
 
     /// Checks the parsed TOML the way Kata's agent does: version 0.1.0 and a
-    /// known algorithm; `source` names the disk in errors.
+    /// known algorithm (other top-level strings are ignored, as serde ignores
+    /// them there); `source` names the disk in errors.
     public init(toml: InitDataTOML, source: String) throws(InitDataReadError) {
         guard let version = toml.fields["version"] else {
             throw InitDataReadError("initdata \(source): the document has no version: the host must write version = \"\(Self.supportedVersion)\"")
@@ -32,9 +33,6 @@ public struct InitDataDocument: Sendable, Equatable {
         }
         guard Self.algorithms.contains(algorithm) else {
             throw InitDataReadError("initdata \(source): algorithm \"\(algorithm)\" is not one of \(choices)")
-        }
-        if let unknown = toml.fields.keys.sorted().first(where: { $0 != "version" && $0 != "algorithm" }) {
-            throw InitDataReadError("initdata \(source): unknown top-level key \(unknown): only version, algorithm and [data] belong there")
         }
         self.version = version
         self.algorithm = algorithm
