@@ -89,7 +89,7 @@ let package = Package(
         .target(
             name: "GuestAgent",
             dependencies: [
-                "TTRPC", "Protocols", "CLinux", "AgentPolicy", "ChildProcesses", "OCI", "Files", "ImagePull",
+                "TTRPC", "Protocols", "CLinux", "AgentPolicy", "ChildProcesses", "OCI", "Files", "ImagePull", "CZlib",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -253,7 +253,7 @@ let package = Package(
         .testTarget(
             name: "GuestAgentTests",
             dependencies: [
-                "GuestAgent", "Agent", "TTRPC", "Protocols", "CLinux", "TestSupport",
+                "GuestAgent", "Agent", "TTRPC", "Protocols", "CLinux", "TestSupport", "KataConfig",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),

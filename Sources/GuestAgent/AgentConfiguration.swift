@@ -23,6 +23,9 @@ public struct AgentConfiguration: Sendable {
     /// The pod sandbox's bundle the guest image carries (its `rootfs/pause`):
     /// what a guest-pulled sandbox runs, instead of pulling a pause image.
     public var pauseBundle = "/pause_bundle"
+    /// The initdata disk (an image file for host tests); nil: the virtio-blk
+    /// disk whose serial is `initdata`, if the guest has one.
+    public var initDataDevice: String?
     /// Agent version reported by Version and GetGuestDetails.
     public var version = "0.1.0"
 

@@ -71,15 +71,23 @@ public final class QMPClient: Sendable {
         let state = NIOLockedValueBox(StateBox())
         let (events, continuation) = AsyncStream<QMPEvent>.makeStream()
         let greeting = MultiThreadedEventLoopGroup.singleton.any().makePromise(of: ByteBuffer.self)
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connectTimeout(.seconds(2))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(QMPLineDecoder()))
-                    try channel.pipeline.syncOperations.addHandler(QMPHandler(state: state, events: continuation, greeting: greeting))
+        let channel: Channel
+        do {
+            channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connectTimeout(.seconds(2))
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(QMPLineDecoder()))
+                        try channel.pipeline.syncOperations.addHandler(QMPHandler(state: state, events: continuation, greeting: greeting))
+                    }
                 }
-            }
-            .connect(unixDomainSocketPath: path).get()
+                .connect(unixDomainSocketPath: path).get()
+        } catch {
+            // A promise left pending traps in debug builds (QEMU gone before we connected).
+            greeting.fail(error)
+            continuation.finish()
+            throw error
+        }
         let client = QMPClient(channel: channel, state: state, events: events)
         let timeoutTask = channel.eventLoop.scheduleTask(in: timeout) {
             greeting.fail(QMPError(description: "QMP at \(path): no greeting within \(timeout.nanoseconds / 1_000_000) ms"))

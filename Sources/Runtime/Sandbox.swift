@@ -173,6 +173,12 @@ public actor Sandbox {
             }
             plan.imageSize = UInt64(st.st_size)
         }
+        if let initData = configuration.initData {
+            // The guest's agent reads its policy from this disk (Kata's layout and path).
+            try makeDirectories(paths.initDataDirectory, mode: 0o700)
+            try writeFile(paths.initDataImage, initData.diskImage(), mode: 0o600)
+            plan.initData = SandboxPlan.InitDataDisk(imagePath: paths.initDataImage, initData: initData)
+        }
         let argv = try QEMUCommandLine.arguments(for: hypervisor, plan: plan)
         logger.debug("QEMU: \(argv.joined(separator: " "))")
         var descriptors: [(source: Int32, target: Int32)] = vsock.map { [($0.descriptor, Int32(4))] } ?? []

@@ -25,11 +25,16 @@ public struct SandboxPaths: Sendable, Equatable {
     /// What the guest mounts as `kataShared` (virtiofsd's source, 9p's path).
     public var sharedDirectory: String { shareRoot + "/shared" }
 
+    /// `/run/kata-containers/shared/initdata/<sid>`: the initdata disk's directory.
+    public var initDataDirectory: String { root + "/run/kata-containers/shared/initdata/" + sandboxID }
+    /// The initdata disk (`cc_init_data`), attached as virtio-blk with serial `initdata`.
+    public var initDataImage: String { initDataDirectory + "/data.img" }
+
     /// Where the guest sees `sharedDirectory`.
     public static let guestSharedDirectory = "/run/kata-containers/shared/containers"
     /// The sandbox's shm in the guest (an ephemeral tmpfs storage).
     public static let guestSandboxShm = "/run/kata-containers/sandbox/shm"
 
     /// Every directory of ours, deepest first (for removal).
-    public var directories: [String] { [sharedDirectory, shareRoot, vmDirectory, stateDirectory] }
+    public var directories: [String] { [sharedDirectory, shareRoot, initDataDirectory, vmDirectory, stateDirectory] }
 }

@@ -45,6 +45,9 @@ struct KataAgent: ParsableCommand {
     @Option(help: "The pod sandbox's bundle (its rootfs/pause): what a guest-pulled sandbox runs.")
     var pauseBundle: String = "/pause_bundle"
 
+    @Option(help: "The initdata disk or image file (default: the virtio-blk disk with serial initdata, if any).")
+    var initdata: String?
+
     @Flag(help: "Allow SetGuestDateTime to set the clock (implied when running as PID 1).")
     var allowSetClock = false
 
@@ -92,6 +95,7 @@ struct KataAgent: ParsableCommand {
         configuration.guestComponentsParametersFile = guestComponentsFile
         configuration.networkNamespace = netns
         configuration.pauseBundle = pauseBundle
+        configuration.initDataDevice = initdata
         if !parameters.forGuestComponents.isEmpty {
             do {
                 try parameters.writeGuestComponentsFile(to: guestComponentsFile)
@@ -101,6 +105,17 @@ struct KataAgent: ParsableCommand {
         }
 
         let agent = AgentService(configuration: configuration, logger: logger)
+        // Kata's agent takes the policy from initdata before it serves; a disk
+        // it cannot use stops it, rather than serving with the wrong policy.
+        do {
+            if let (device, document) = try agent.applyInitData() {
+                let entries = document.data.keys.sorted().joined(separator: ", ")
+                logger.info("initdata from \(device): algorithm \(document.algorithm), [data] \(entries.isEmpty ? "empty" : entries); \(document.policy == nil ? "no policy.rego: the policy stays allow-all" : "policy.rego is the policy")")
+            }
+        } catch {
+            logger.critical("refusing to serve: \(error)")
+            throw ExitCode(1)
+        }
         let server = TTRPCServer(services: agent.services, logger: logger)
         var listeners: [TTRPCListener] = []
         var serial: Task<Void, Never>?

@@ -23,7 +23,7 @@ final class HostAgent: @unchecked Sendable {
     /// The applets the tests' container images use.
     static let applets = ["sh", "echo", "cat", "sleep", "ls", "id", "hostname", "stty", "tail", "dd", "true", "false", "kill", "head", "wc", "tr"]
 
-    init(kernelCommandLine: String = "console=ttyS0 quiet", netns: String? = nil) async throws {
+    init(kernelCommandLine: String = "console=ttyS0 quiet", netns: String? = nil, extraArguments: [String] = []) async throws {
         directory = try makeTemporaryDirectory("kagent")
         cgroupParent = "/kata-agent-test-\(UInt32.random(in: 0..<UInt32.max))"
         try Self.makeBusyboxRootfs(at: directory + "/rootfs")
@@ -38,7 +38,7 @@ final class HostAgent: @unchecked Sendable {
              "--runtime", runc, "--cgroup-parent", cgroupParent, "--kernel-cmdline", directory + "/cmdline",
              "--guest-components-file", directory + "/guest-components.env", "--log-level", "debug",
              "--pause-bundle", directory + "/pause_bundle"]
-                + (netns.map { ["--netns", $0] } ?? []),
+                + (netns.map { ["--netns", $0] } ?? []) + extraArguments,
             logPath: directory + "/agent.log")
         client = AgentClient(endpoint: .unix(path: directory + "/agent.sock"))
         try await client.waitUntilReady(timeout: .seconds(20))
@@ -121,9 +121,9 @@ final class HostAgent: @unchecked Sendable {
 
     /// Runs `body` with a fresh agent and always stops it afterwards, also
     /// when the body fails or the test's time limit cancels it.
-    static func with(kernelCommandLine: String = "console=ttyS0 quiet", netns: String? = nil,
+    static func with(kernelCommandLine: String = "console=ttyS0 quiet", netns: String? = nil, extraArguments: [String] = [],
                      _ body: (HostAgent) async throws -> Void) async throws {
-        let agent = try await HostAgent(kernelCommandLine: kernelCommandLine, netns: netns)
+        let agent = try await HostAgent(kernelCommandLine: kernelCommandLine, netns: netns, extraArguments: extraArguments)
         do {
             try await body(agent)
         } catch {
