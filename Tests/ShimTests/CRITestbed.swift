@@ -246,7 +246,7 @@ final class CRITestbed: @unchecked Sendable {
     /// pod's network namespace, mounts under containerd's root.
     func leftovers() -> [String] {
         var found: [String] = []
-        for base in ["/run/vc/sbs", "/run/vc/vm", "/run/kata-containers/shared/sandboxes"] {
+        for base in ["/run/vc/sbs", "/run/vc/vm", "/run/kata-containers/shared/sandboxes", "/run/kata-containers/shared/initdata"] {
             for entry in (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? [] {
                 found.append("directory \(base)/\(entry)")
             }

@@ -90,4 +90,47 @@ import Testing
             try await bed.cri(["rmp", pod])
         }
     }
+
+    /// Kata's allow-all-except-exec-process policy on a guest-pulled coco-dev
+    /// pod, given as the policy annotation and then through `cc_init_data`
+    /// (the initdata disk the agent reads before serving): exec is refused
+    /// with `ExecProcessRequest is blocked by policy`; logs and stop work.
+    @Test func policyBlocksExecInAGuestPulledPod() async throws {
+        try await CRITestbed.with(withRegistry: true) { bed in
+            let registry = try #require(bed.registry)
+            try registry.push("oci-layout", "busybox", "local", [try TestImages.busybox])
+            try "[runtime]\nexperimental_force_guest_pull = true\n".write(
+                toFile: bed.directory + "/config/config.d/70-force-guest-pull.toml", atomically: true, encoding: .utf8)
+            let image = bed.registryReference("busybox:local")
+            try await bed.cri(["pull", image])
+            let rego = try String(contentsOfFile: packageRoot + "/configuration/policies/allow-all-except-exec-process.rego", encoding: .utf8)
+            let initdata = "version = \"0.1.0\"\nalgorithm = \"sha256\"\n\n[data]\n\"policy.rego\" = \'\'\'\n\(rego)\'\'\'\n"
+            let gzipped = try run(["sh", "-c", "gzip -c -n | base64 -w0"], input: Data(initdata.utf8), timeout: 30)
+            try #require(gzipped.succeeded)
+            let ways = [
+                ("annotation", ["io.katacontainers.config.agent.policy": Data(rego.utf8).base64EncodedString()]),
+                ("initdata", ["io.katacontainers.config.hypervisor.cc_init_data": gzipped.output.trimmingCharacters(in: .whitespacesAndNewlines)]),
+            ]
+            for (name, annotations) in ways {
+                let podConfig = try bed.podConfig(name: "pol-" + name, annotations: annotations)
+                let pod = try await bed.cri(["runp", "--handler", "kata-qemu-coco-dev", podConfig])
+                let container = try await bed.cri(["create", pod, try bed.containerConfig(
+                    name: "c", script: "echo policy-\(name); exec sleep 3600", image: image), podConfig])
+                try await bed.cri(["start", container])
+                try await bed.waitUntil("the log of the pod with the policy by \(name)", timeout: 120) {
+                    bed.logLines(pod: "pol-" + name, container: "c").contains("policy-\(name)")
+                }
+                do {
+                    let output = try await bed.cri(["exec-sync", container, "--timeout", "30", "--", "true"])
+                    Issue.record("exec was allowed with the policy by \(name): \(output)")
+                } catch {
+                    #expect("\(error)".contains("ExecProcessRequest is blocked by policy"), "\(name): \(error)")
+                }
+                try await bed.cri(["stop", "--timeout", "0", container])
+                try await bed.cri(["rm", container])
+                try await bed.cri(["stopp", pod])
+                try await bed.cri(["rmp", pod])
+            }
+        }
+    }
 }

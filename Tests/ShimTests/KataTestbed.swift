@@ -78,6 +78,7 @@ final class KataTestbed: @unchecked Sendable {
     func leftovers(of id: String) throws -> [String] {
         var found: [String] = []
         for path in ["/run/vc/sbs/\(id)", "/run/vc/vm/\(id)", "/run/kata-containers/shared/sandboxes/\(id)",
+                     "/run/kata-containers/shared/initdata/\(id)",
                      containerd.state + "/io.containerd.runtime.v2.task/default/\(id)",
                      "/sys/fs/cgroup/memory/default/\(id)", "/sys/fs/cgroup/pids/default/\(id)", "/sys/fs/cgroup/unified/default/\(id)"]
         where FileManager.default.fileExists(atPath: path) {
