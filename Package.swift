@@ -292,7 +292,8 @@ let package = Package(
         ),
         .testTarget(
             name: "GuestPullSnapshotterTests",
-            dependencies: ["GuestPullSnapshotter", "Files", "TestSupport"]
+            dependencies: ["GuestPullSnapshotter", "Files", "TestSupport"],
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "ProtocolsTests",

@@ -5,7 +5,7 @@ import Logging
 /// the table, saved, and only then kept, so that what containerd was told
 /// always survives a restart.
 public actor GuestPullSnapshotter {
-    public let stateFile: SnapshotStateFile
+    public nonisolated let stateFile: SnapshotStateFile
     private var table: SnapshotTable
     private let logger: Logger
 
