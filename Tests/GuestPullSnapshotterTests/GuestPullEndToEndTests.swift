@@ -82,6 +82,9 @@ import Testing
         let stack = try await Stack()
         defer { stack.stop() }
 
+        let mode = try FileManager.default.attributesOfItem(atPath: stack.socket)[.posixPermissions] as? Int
+        #expect(mode == 0o600, "socket mode \(String(mode ?? 0, radix: 8))")
+
         // The image's content, without containerd's own unpack.
         try #require(try stack.ctr(["images", "import", "--no-unpack", archive]).succeeded)
         let layout = stack.directory + "/layout"
