@@ -7,7 +7,7 @@ DESTDIR ?=
 STATIC_SCRATCH ?= .build-static
 STATIC_FLAGS = -c release --scratch-path $(STATIC_SCRATCH) -Xswiftc -static-executable
 STATIC_BIN = $(STATIC_SCRATCH)/release
-PRODUCTS = ttrpc-bench kata-agent containerd-shim-kata-v2 kata-runtime
+PRODUCTS = ttrpc-bench kata-agent containerd-shim-kata-v2 kata-runtime kata-snapshotter
 
 .PHONY: help build release test test-unit test-static proto bench install clean guest demo installer-image
 
@@ -15,7 +15,7 @@ help:
 	@echo "make build      debug build of everything (what the tests use)"
 	@echo "make release    static release binaries in $(STATIC_BIN)"
 	@echo "make test       the whole test suite (what .ci/run runs)"
-	@echo "make proto      regenerate Sources/Protocols/Generated from proto/"
+	@echo "make proto      regenerate Sources/Protocols/Generated and Sources/SnapshotsProtocol/Generated from proto/"
 	@echo "make bench      benchmarks, side by side with containerd's runc shim"
 	@echo "make install    install the static binaries into \$$(DESTDIR)\$$(PREFIX)/bin"
 	@echo "make guest      development guest (kernel, nvdimm image, initrd) in build/guest"
@@ -33,11 +33,12 @@ release:
 # The VM tests boot build/guest, which carries the release build's agent.
 test: guest test-unit test-static
 
-# protoc-gen-swift (same configuration, shares SwiftProtobuf) feeds the test
-# that fails when the committed generated code is stale.
+# protoc-gen-swift and protoc-gen-grpc-swift-2 (same configuration, share
+# SwiftProtobuf) feed the test that fails when the committed generated code is stale.
 test-unit:
 	$(SWIFT) build --build-tests
 	$(SWIFT) build --product protoc-gen-swift
+	$(SWIFT) build --product protoc-gen-grpc-swift-2
 	$(SWIFT) test --skip-build
 
 # The release binaries are static and run in an empty chroot; the installer
@@ -48,6 +49,7 @@ test-static: release
 
 proto:
 	bash hack/protogen.sh Sources/Protocols/Generated
+	bash hack/protogen.sh --snapshots Sources/SnapshotsProtocol/Generated
 
 bench: guest
 	bash bench/run.sh $(STATIC_BIN)

@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "kata-agent", targets: ["kata-agent"]),
         .executable(name: "containerd-shim-kata-v2", targets: ["containerd-shim-kata-v2"]),
         .executable(name: "kata-runtime", targets: ["kata-runtime"]),
+        .executable(name: "kata-snapshotter", targets: ["kata-snapshotter"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -23,6 +24,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", exact: "0.6.0"),
+        // gRPC for the snapshotter only (containerd's proxy plugins speak gRPC, not ttrpc).
+        .package(url: "https://github.com/grpc/grpc-swift-2.git", exact: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", exact: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", exact: "2.4.1"),
     ],
     targets: [
         // What Glibc hides from Swift: GNU posix_spawn extensions, pidfd, setns, the vhost-vsock ioctl.
@@ -176,6 +181,37 @@ let package = Package(
         ),
         .executableTarget(name: "kata-runtime", dependencies: ["KataRuntimeCommands"]),
 
+        // containerd's snapshot service (gRPC messages and service stubs,
+        // `make proto`); its own target so that gRPC stays out of `Protocols`.
+        .target(
+            name: "SnapshotsProtocol",
+            dependencies: [
+                "Protocols",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+            ]
+        ),
+        // Guest pull's proxy snapshotter: snapshot records, their persistence
+        // and the Kata virtual volume its mounts carry; no gRPC.
+        .target(
+            name: "GuestPullSnapshotter",
+            dependencies: ["Files", .product(name: "Logging", package: "swift-log")]
+        ),
+        // Serves GuestPullSnapshotter as containerd's Snapshots gRPC service on a unix socket.
+        .executableTarget(
+            name: "kata-snapshotter",
+            dependencies: [
+                "GuestPullSnapshotter", "SnapshotsProtocol", "Protocols", "Files",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // Allocation counter for benchmarks: wraps malloc at static link time.
         .target(name: "CAllocCounter", path: "bench/CAllocCounter"),
         .executableTarget(
@@ -258,6 +294,11 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
+        ),
+        .testTarget(
+            name: "GuestPullSnapshotterTests",
+            dependencies: ["GuestPullSnapshotter", "Files", "TestSupport"],
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "ProtocolsTests",

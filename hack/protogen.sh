@@ -1,22 +1,37 @@
 #!/usr/bin/env bash
-# Generate Swift code for every .proto under proto/ into OUTDIR.
+# Generate Swift code from the .proto files under proto/.
 #
 #   hack/protogen.sh Sources/Protocols/Generated
+#   hack/protogen.sh --snapshots Sources/SnapshotsProtocol/Generated
+#
+# Without --snapshots: messages only, for every .proto except
+# proto/containerd/snapshots (the Protocols target; no transport).
+# With --snapshots: proto/containerd/snapshots, messages and gRPC service code
+# (the SnapshotsProtocol target of kata-snapshotter); its imports of protos
+# generated into Protocols are mapped to that module
+# (proto/containerd/snapshots/module_mappings.asciipb).
 #
 # Needs Debian's protoc (protobuf-compiler) and libprotobuf-dev for the
-# google/protobuf imports. The plugin is protoc-gen-swift built from this
-# package's own swift-protobuf dependency, so the generated code always
-# matches the runtime library it is compiled against. Set PROTOC_GEN_SWIFT
-# to use another build of the plugin.
+# google/protobuf imports. The plugins are protoc-gen-swift and
+# protoc-gen-grpc-swift-2 built from this package's own swift-protobuf and
+# grpc-swift-protobuf dependencies, so the generated code always matches the
+# runtime libraries it is compiled against. Set PROTOC_GEN_SWIFT and
+# PROTOC_GEN_GRPC_SWIFT to use other builds of the plugins.
 #
 # The well-known types (google/protobuf/*.proto) are only imported, never
 # generated: SwiftProtobuf ships them.
 set -euo pipefail
 
-if [ $# -ne 1 ]; then
-	echo "usage: $0 OUTDIR" >&2
+usage() {
+	echo "usage: $0 [--snapshots] OUTDIR" >&2
 	exit 2
+}
+snapshots=false
+if [ "${1:-}" = "--snapshots" ]; then
+	snapshots=true
+	shift
 fi
+[ $# -eq 1 ] || usage
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 case "$1" in
@@ -34,38 +49,62 @@ if [ ! -f /usr/include/google/protobuf/any.proto ]; then
 	exit 1
 fi
 
-plugin="${PROTOC_GEN_SWIFT:-}"
-if [ -z "$plugin" ]; then
-	plugin="$root/.build/debug/protoc-gen-swift"
-	if [ ! -x "$plugin" ]; then
-		echo "building protoc-gen-swift..." >&2
-		swift build --package-path "$root" --product protoc-gen-swift >&2
-		plugin="$(swift build --package-path "$root" --show-bin-path)/protoc-gen-swift"
+# PLUGIN_PATH PRODUCT: the given path, else the debug build of PRODUCT
+# (built when missing).
+plugin_path() {
+	local path="$1" product="$2"
+	if [ -z "$path" ]; then
+		path="$root/.build/debug/$product"
+		if [ ! -x "$path" ]; then
+			echo "building $product..." >&2
+			swift build --package-path "$root" --product "$product" >&2
+			path="$(swift build --package-path "$root" --show-bin-path)/$product"
+		fi
 	fi
-fi
-if [ ! -x "$plugin" ]; then
-	echo "protoc-gen-swift not found at $plugin" >&2
-	exit 1
-fi
+	if [ ! -x "$path" ]; then
+		echo "$product not found at $path" >&2
+		exit 1
+	fi
+	echo "$path"
+}
 
 # Sorted, relative to proto/, so that the output does not depend on the
 # order the file system lists things in. proto/cri is the tests' CRI client's
 # (Python stubs, generated when the tests run), not the package's.
-mapfile -t protos < <(cd "$root/proto" && find . -name '*.proto' -type f -not -path './cri/*' | sed 's|^\./||' | LC_ALL=C sort)
+if $snapshots; then
+	mapfile -t protos < <(cd "$root/proto" && find ./containerd/snapshots -name '*.proto' -type f | sed 's|^\./||' | LC_ALL=C sort)
+else
+	mapfile -t protos < <(cd "$root/proto" && find . -name '*.proto' -type f -not -path './cri/*' -not -path './containerd/snapshots/*' | sed 's|^\./||' | LC_ALL=C sort)
+fi
 if [ ${#protos[@]} -eq 0 ]; then
 	echo "no .proto files under $root/proto" >&2
 	exit 1
 fi
 
+swift_plugin="$(plugin_path "${PROTOC_GEN_SWIFT:-}" protoc-gen-swift)"
+args=(
+	--plugin=protoc-gen-swift="$swift_plugin"
+	-I "$root/proto" -I /usr/include
+	--swift_out="$out"
+	--swift_opt=Visibility=Public
+	--swift_opt=FileNaming=PathToUnderscores
+)
+if $snapshots; then
+	grpc_plugin="$(plugin_path "${PROTOC_GEN_GRPC_SWIFT:-}" protoc-gen-grpc-swift-2)"
+	mappings="$root/proto/containerd/snapshots/module_mappings.asciipb"
+	args+=(
+		--swift_opt=ProtoPathModuleMappings="$mappings"
+		--plugin=protoc-gen-grpc-swift="$grpc_plugin"
+		--grpc-swift_out="$out"
+		--grpc-swift_opt=Visibility=Public
+		--grpc-swift_opt=FileNaming=PathToUnderscores
+		--grpc-swift_opt=ProtoPathModuleMappings="$mappings"
+	)
+fi
+
 mkdir -p "$out"
 # Stale output from renamed or deleted protos must not survive.
-find "$out" -maxdepth 1 -name '*.pb.swift' -type f -delete
+find "$out" -maxdepth 1 -name '*.swift' -type f -delete
 
 cd "$root/proto"
-"$protoc" \
-	--plugin=protoc-gen-swift="$plugin" \
-	-I "$root/proto" -I /usr/include \
-	--swift_out="$out" \
-	--swift_opt=Visibility=Public \
-	--swift_opt=FileNaming=PathToUnderscores \
-	"${protos[@]}"
+"$protoc" "${args[@]}" "${protos[@]}"

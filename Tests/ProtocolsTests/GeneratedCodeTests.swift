@@ -2,24 +2,44 @@ import Foundation
 import TestSupport
 import Testing
 
-/// Sources/Protocols/Generated must be exactly what hack/protogen.sh makes
+/// One committed output of hack/protogen.sh: where it lives and the
+/// script's arguments before the output directory.
+struct GeneratedTarget: Sendable, CustomTestStringConvertible {
+    let directory: String
+    let options: [String]
+
+    static let all = [
+        GeneratedTarget(directory: "Sources/Protocols/Generated", options: []),
+        GeneratedTarget(directory: "Sources/SnapshotsProtocol/Generated", options: ["--snapshots"]),
+    ]
+
+    var testDescription: String { directory }
+    var regenerate: String { "run `bash hack/protogen.sh \((options + [directory]).joined(separator: " "))` (make proto)" }
+}
+
+/// Each Generated directory must be exactly what hack/protogen.sh makes
 /// from proto/ today: edit a .proto, forget `make proto`, and this fails.
 @Suite struct GeneratedCodeTests {
-    static let generatedDirectory = Support.packageRoot.appendingPathComponent("Sources/Protocols/Generated")
-
-    /// protoc-gen-swift built from this package's swift-protobuf, in the same
-    /// configuration as the tests (`make test` builds it first).
-    static func plugin() throws -> String {
-        if let explicit = ProcessInfo.processInfo.environment["PROTOC_GEN_SWIFT"],
+    /// A protoc plugin built from this package's dependencies, in the same
+    /// configuration as the tests (`make test` builds both first).
+    static func plugin(_ product: String, environment variable: String) throws -> String {
+        if let explicit = ProcessInfo.processInfo.environment[variable],
             FileManager.default.isExecutableFile(atPath: explicit)
         {
             return explicit
         }
-        let path = Support.packageRoot.appendingPathComponent(".build/debug/protoc-gen-swift").path
+        let path = Support.packageRoot.appendingPathComponent(".build/debug/\(product)").path
         guard FileManager.default.isExecutableFile(atPath: path) else {
-            throw CommandError(description: "protoc-gen-swift is not built: run `swift build --product protoc-gen-swift` (make test does)")
+            throw CommandError(description: "\(product) is not built: run `swift build --product \(product)` (make test does)")
         }
         return path
+    }
+
+    static func pluginEnvironment() throws -> [String: String] {
+        [
+            "PROTOC_GEN_SWIFT": try plugin("protoc-gen-swift", environment: "PROTOC_GEN_SWIFT"),
+            "PROTOC_GEN_GRPC_SWIFT": try plugin("protoc-gen-grpc-swift-2", environment: "PROTOC_GEN_GRPC_SWIFT"),
+        ]
     }
 
     static func swiftFiles(in directory: URL) throws -> [String: Data] {
@@ -30,7 +50,8 @@ import Testing
         return files
     }
 
-    @Test func committedCodeMatchesProtos() throws {
+    @Test(arguments: GeneratedTarget.all)
+    func committedCodeMatchesProtos(_ target: GeneratedTarget) throws {
         guard which("protoc") != nil else {
             Issue.record("protoc not found: apt-get install protobuf-compiler libprotobuf-dev")
             return
@@ -39,34 +60,34 @@ import Testing
         defer { try? FileManager.default.removeItem(at: output) }
 
         let script = Support.packageRoot.appendingPathComponent("hack/protogen.sh").path
-        try TestSupport.output(of: ["/bin/bash", script, output.path], environment: ["PROTOC_GEN_SWIFT": try Self.plugin()],
+        try TestSupport.output(of: ["/bin/bash", script] + target.options + [output.path], environment: try Self.pluginEnvironment(),
                                directory: Support.packageRoot.path)
 
         let fresh = try Self.swiftFiles(in: output)
-        let committed = try Self.swiftFiles(in: Self.generatedDirectory)
+        let committed = try Self.swiftFiles(in: Support.packageRoot.appendingPathComponent(target.directory))
         #expect(!fresh.isEmpty)
 
-        let regenerate = "run `bash hack/protogen.sh Sources/Protocols/Generated` (make proto)"
         for name in fresh.keys.sorted() where committed[name] == nil {
-            Issue.record("Sources/Protocols/Generated/\(name) is missing; \(regenerate)")
+            Issue.record("\(target.directory)/\(name) is missing; \(target.regenerate)")
         }
         for name in committed.keys.sorted() where fresh[name] == nil {
-            Issue.record("Sources/Protocols/Generated/\(name) has no .proto any more; \(regenerate)")
+            Issue.record("\(target.directory)/\(name) has no .proto any more; \(target.regenerate)")
         }
         for (name, data) in fresh.sorted(by: { $0.key < $1.key }) {
             if let old = committed[name], old != data {
-                Issue.record("Sources/Protocols/Generated/\(name) is stale; \(regenerate)")
+                Issue.record("\(target.directory)/\(name) is stale; \(target.regenerate)")
             }
         }
     }
 
     /// The generator runs twice to the same bytes and clears stale files.
-    @Test func generationIsDeterministic() throws {
+    @Test(arguments: GeneratedTarget.all)
+    func generationIsDeterministic(_ target: GeneratedTarget) throws {
         guard which("protoc") != nil else {
             Issue.record("protoc not found: apt-get install protobuf-compiler libprotobuf-dev")
             return
         }
-        let plugin = try Self.plugin()
+        let environment = try Self.pluginEnvironment()
         let script = Support.packageRoot.appendingPathComponent("hack/protogen.sh").path
         let first = try Support.makeTemporaryDirectory("protogen-a")
         let second = try Support.makeTemporaryDirectory("protogen-b")
@@ -76,8 +97,20 @@ import Testing
         }
         try Data("stale".utf8).write(to: second.appendingPathComponent("removed_long_ago.pb.swift"))
         for directory in [first, second] {
-            try TestSupport.output(of: ["/bin/bash", script, directory.path], environment: ["PROTOC_GEN_SWIFT": plugin])
+            try TestSupport.output(of: ["/bin/bash", script] + target.options + [directory.path], environment: environment)
         }
         #expect(try Self.swiftFiles(in: first) == Self.swiftFiles(in: second))
+    }
+
+    /// The snapshot service's code is generated apart from Protocols, and
+    /// Protocols never carries gRPC (the static guest agent links it).
+    @Test func snapshotsStayOutOfProtocols() throws {
+        let protocols = try Self.swiftFiles(in: Support.packageRoot.appendingPathComponent("Sources/Protocols/Generated"))
+        #expect(!protocols.keys.contains { $0.hasPrefix("containerd_snapshots") })
+        for (name, data) in protocols {
+            #expect(!String(decoding: data, as: UTF8.self).contains("import GRPCCore"), "\(name) imports GRPCCore")
+        }
+        let snapshots = try Self.swiftFiles(in: Support.packageRoot.appendingPathComponent("Sources/SnapshotsProtocol/Generated"))
+        #expect(snapshots.keys.sorted() == ["containerd_snapshots_v1_snapshots.grpc.swift", "containerd_snapshots_v1_snapshots.pb.swift"])
     }
 }
