@@ -9,6 +9,9 @@ auth), with the standard library only. Prints the pushed manifest's digest.
   registry-push.py corrupt    REGISTRY NAME TAG STORAGE_ROOT
   registry-push.py oci-layout REGISTRY NAME TAG LAYOUT_TAR
   registry-push.py docker     REGISTRY NAME TAG       (Docker v2 media types, in a manifest list)
+  registry-push.py with-marker REGISTRY NAME TAG LAYOUT_TAR MARKER_PATH
+      (the layout's image plus a layer holding MARKER_PATH; prints a JSON object
+       with the manifest, config and layer digests)
 """
 import gzip
 import hashlib
@@ -199,9 +202,35 @@ def oci_layout(registry, name, tag, layout):
         return push_manifest(registry, name, tag, manifest, entry.get("mediaType", OCI_MANIFEST))
 
 
+def with_marker(registry, name, tag, layout, marker):
+    """The OCI layout's image with one more layer, which holds `marker` (a
+    file whose name and text appear nowhere else): what must never reach the
+    host when the guest pulls the image."""
+    with tarfile.open(layout) as archive:
+        def read(path):
+            return archive.extractfile(path).read()
+        entry = json.loads(read("index.json"))["manifests"][0]
+        manifest = json.loads(read("blobs/sha256/" + entry["digest"].split(":")[1]))
+        config = json.loads(read("blobs/sha256/" + manifest["config"]["digest"].split(":")[1]))
+        layers = [read("blobs/sha256/" + layer["digest"].split(":")[1]) for layer in manifest["layers"]]
+    extra = tar_layer([({"name": marker.lstrip("/")}, f"guest-only {marker}\n".encode())], tarfile.PAX_FORMAT)
+    config["rootfs"]["diff_ids"].append(digest(extra))
+    layers.append(gz(extra))
+    config_descriptor = push_blob(registry, name, json.dumps(config).encode())
+    layer_descriptors = [push_blob(registry, name, layer) for layer in layers]
+    document = {
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": OCI_CONFIG, **config_descriptor},
+        "layers": [{"mediaType": LAYER_GZIP, **d} for d in layer_descriptors],
+    }
+    manifest_digest = push_manifest(registry, name, tag, document, OCI_MANIFEST)
+    return json.dumps({"manifest": manifest_digest, "config": config_descriptor["digest"],
+                       "layers": [d["digest"] for d in layer_descriptors]})
+
+
 if __name__ == "__main__":
     scenarios = {"two-layer": two_layer, "index": index, "escape": escape, "zstd": zstd,
-                 "corrupt": corrupt, "oci-layout": oci_layout, "docker": docker}
+                 "corrupt": corrupt, "oci-layout": oci_layout, "docker": docker, "with-marker": with_marker}
     if len(sys.argv) < 5 or sys.argv[1] not in scenarios:
         sys.exit(__doc__)
     print(scenarios[sys.argv[1]](*sys.argv[2:]))

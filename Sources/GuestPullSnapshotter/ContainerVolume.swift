@@ -1,13 +1,14 @@
 /// The rootfs mount of a container's snapshot under guest pull.
 ///
-/// One mount, as nydus-snapshotter's proxy mode makes it: type
-/// `fuse.nydus-overlayfs` (Kata's shim never mounts that type on the host)
-/// and, as its only option, `io.katacontainers.volume=` with the volume.
-/// No `lowerdir=`-style options: Kata reads only the type and that option,
-/// and there is no directory on the host they could name.
+/// One mount carrying `io.katacontainers.volume=` with the volume, which is
+/// all Kata's shim reads (it never mounts such a rootfs). containerd itself
+/// mounts the snapshot for a moment when CRI creates a container (to read
+/// `/etc/group` and the image's volumes), and has no helper for nydus's
+/// `fuse.nydus-overlayfs`; so the mount is a read-only bind of an empty
+/// directory, which any host can mount (the kernel ignores a bind's data
+/// options, our volume among them). Nothing of the image is on the host.
 public enum ContainerVolume {
-    public static let mountType = "fuse.nydus-overlayfs"
-    public static let mountSource = "overlay"
+    public static let mountType = "bind"
 
     /// The guest-pull volume of a container snapshot: the labels of its top
     /// layer (CRI's image-ref, layer and manifest digests) overlaid with the
@@ -20,7 +21,8 @@ public enum ContainerVolume {
         return .guestPull(source: metadata[SnapshotLabels.imageReference] ?? "", metadata: metadata)
     }
 
-    public static func mount(for volume: KataVirtualVolume, option: String) -> SnapshotMount {
-        SnapshotMount(type: mountType, source: mountSource, options: [option])
+    /// - Parameter emptyDirectory: the empty directory the bind shows the host.
+    public static func mount(for volume: KataVirtualVolume, option: String, emptyDirectory: String) -> SnapshotMount {
+        SnapshotMount(type: mountType, source: emptyDirectory, options: ["ro", "rbind", option])
     }
 }

@@ -12,8 +12,12 @@ public actor GuestPullSnapshotter {
     /// Loads the state under `root` (created with mode 0700 if missing).
     public init(root: String, logger: Logger = Logger(label: "kata-snapshotter")) throws {
         try makeDirectories(root, mode: 0o700)
+        // Containers' mounts bind this (read-only) for containerd's short looks.
+        let empty = root + "/empty"
+        try makeDirectories(empty, mode: 0o555)
         stateFile = SnapshotStateFile(root: root)
         table = try stateFile.load()
+        table.emptyDirectory = empty
         self.logger = logger
     }
 

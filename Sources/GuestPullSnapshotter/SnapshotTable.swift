@@ -9,9 +9,12 @@
 /// carries the image's labels to Kata's shim (`ContainerVolume`).
 public struct SnapshotTable: Sendable, Equatable {
     public private(set) var snapshots: [String: SnapshotRecord]
+    /// What a container's mount shows the host (`ContainerVolume`): an empty directory.
+    public var emptyDirectory: String
 
-    public init(snapshots: [SnapshotRecord] = []) {
+    public init(snapshots: [SnapshotRecord] = [], emptyDirectory: String = "/var/empty") {
         self.snapshots = Dictionary(snapshots.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
+        self.emptyDirectory = emptyDirectory
     }
 
     /// Prepare (writable) or, with `kind: .view`, View.
@@ -126,7 +129,7 @@ public struct SnapshotTable: Sendable, Equatable {
     private func mounts(key: String, parentRecord: SnapshotRecord?) throws(SnapshotterError) -> [SnapshotMount] {
         let volume = ContainerVolume.volume(layerLabels: parentRecord?.labels ?? [:], snapshotLabels: snapshots[key]?.labels ?? [:])
         do {
-            return [ContainerVolume.mount(for: volume, option: try volume.mountOption())]
+            return [ContainerVolume.mount(for: volume, option: try volume.mountOption(), emptyDirectory: emptyDirectory)]
         } catch {
             throw SnapshotterError(.invalidArgument, "snapshot \(key): cannot encode its Kata volume: \(error)")
         }

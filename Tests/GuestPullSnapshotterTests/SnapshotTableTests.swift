@@ -63,10 +63,12 @@ import Testing
         }
         #expect(mounts.count == 1)
         let mount = try #require(mounts.first)
-        #expect(mount.type == "fuse.nydus-overlayfs")
-        #expect(mount.source == "overlay")
-        #expect(mount.options.count == 1)
-        let volume = try #require(try KataVirtualVolume.decode(mountOption: mount.options[0]))
+        // A read-only bind of an empty directory that containerd can mount for a moment.
+        #expect(mount.type == "bind")
+        #expect(mount.source == "/var/empty")
+        #expect(mount.options.prefix(2) == ["ro", "rbind"])
+        #expect(mount.options.count == 3)
+        let volume = try #require(try KataVirtualVolume.decode(mountOption: mount.options[2]))
         #expect(volume.volumeType == "image_guest_pull")
         #expect(volume.source == "registry.example/app:1")
         #expect(volume.fsType == "overlay")

@@ -43,18 +43,23 @@ final class CRITestbed: @unchecked Sendable {
 
     /// The CRI section for containerd 1.6 (config version 2): sandbox image,
     /// streaming on loopback, the CNI plugin, and runtime handlers.
-    static func criConfig(directory: String, handlers: String, mirror: (host: String, endpoint: String)? = nil) -> String {
+    /// - Parameter guestPull: the guest-pull snapshotter's socket: it becomes
+    ///   CRI's snapshotter (with the image labels it needs) and the sandbox
+    ///   image comes from the registry (`pauseImage`).
+    static func criConfig(directory: String, handlers: String, mirror: (host: String, endpoint: String)? = nil,
+                          guestPull: (socket: String, pauseImage: String)? = nil) -> String {
         let mirrors = mirror.map { """
               [plugins."io.containerd.grpc.v1.cri".registry.mirrors."\($0.host)"]
                 endpoint = ["http://\($0.endpoint)"]
             """ } ?? ""
         return """
         [plugins."io.containerd.grpc.v1.cri"]
-          sandbox_image = "\(TestImages.pauseReference)"
+          sandbox_image = "\(guestPull?.pauseImage ?? TestImages.pauseReference)"
           stream_server_address = "127.0.0.1"
           stream_server_port = "0"
           [plugins."io.containerd.grpc.v1.cri".containerd]
-            snapshotter = "overlayfs"
+            snapshotter = "\(guestPull == nil ? "overlayfs" : Self.guestPullSnapshotter)"
+            disable_snapshot_annotations = \(guestPull == nil)
             default_runtime_name = "runc"
             [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
               runtime_type = "io.containerd.runc.v2"
@@ -64,8 +69,16 @@ final class CRITestbed: @unchecked Sendable {
             conf_dir = "\(directory)/cni/conf"
             max_conf_num = 1
         \(mirrors)
+        \(guestPull.map { """
+            [proxy_plugins."\(Self.guestPullSnapshotter)"]
+              type = "snapshot"
+              address = "\($0.socket)"
+            """ } ?? "")
         """
     }
+
+    /// The name containerd knows `kata-snapshotter` by.
+    static let guestPullSnapshotter = "kata-guest-pull"
 
     /// A handler (`kata-qemu`, `kata-qemu-coco-dev`) with this build's shim
     /// and `configPath`. containerd 1.6 finds the shim from runtime_type
@@ -94,7 +107,10 @@ final class CRITestbed: @unchecked Sendable {
     ///     test), given the config's path and the testbed's directory, whose
     ///     `shims/` is first on containerd's PATH.
     ///   - withRegistry: a registry in the hub (`registry`, `registryReference`).
-    static func with(handlers: String? = nil, withRegistry: Bool = false,
+    ///   - withGuestPullSnapshotter: `kata-snapshotter` as CRI's snapshotter
+    ///     (implies the registry, which then also holds the pause image); no
+    ///     image is imported, so no layer is ever on the host.
+    static func with(handlers: String? = nil, withRegistry: Bool = false, withGuestPullSnapshotter: Bool = false,
                      prepare: ((String, _ directory: String) throws -> Void)? = nil,
                      _ body: (CRITestbed) async throws -> Void) async throws {
         try await VMSlot.run {
@@ -109,8 +125,10 @@ final class CRITestbed: @unchecked Sendable {
             let cniCacheExisted = FileManager.default.fileExists(atPath: "/var/lib/cni")
             var containerd: PrivateContainerd?
             var registry: RegistryServer?
+            var snapshotter: BackgroundProcess?
             defer {
                 containerd?.destroy()
+                snapshotter?.stop()
                 registry?.stop()
                 if !cniCacheExisted {
                     _ = rmdir("/var/lib/cni/results")
@@ -122,7 +140,18 @@ final class CRITestbed: @unchecked Sendable {
             let created = try run(["ip", "netns", "add", hub], timeout: 10, package: "iproute2")
             try #require(created.succeeded, "ip netns add \(hub): \(created.output)")
             _ = try run(["ip", "-n", hub, "link", "set", "lo", "up"], timeout: 10, package: "iproute2")
-            if withRegistry { registry = try await RegistryServer(namespace: hub) }
+            if withRegistry || withGuestPullSnapshotter { registry = try await RegistryServer(namespace: hub) }
+            var guestPull: (socket: String, pauseImage: String)?
+            if withGuestPullSnapshotter, let registry {
+                try registry.push("oci-layout", "pause", "local", [try TestImages.pause])
+                let socket = directory + "/snapshotter.sock"
+                let started = try BackgroundProcess(
+                    [packageRoot + "/.build/debug/kata-snapshotter", "--root", directory + "/snapshotter", "--address", socket],
+                    logPath: directory + "/snapshotter.log")
+                snapshotter = started
+                try await started.waitFor("kata-snapshotter's socket", timeout: 30) { FileManager.default.fileExists(atPath: socket) }
+                guestPull = (socket, "\(gateway):\(RegistryServer.namespacePort)/pause:local")
+            }
 
             // The CNI plugin, also as `loopback` (containerd always runs one).
             let bin = directory + "/cni/bin", conf = directory + "/cni/conf"
@@ -152,11 +181,11 @@ final class CRITestbed: @unchecked Sendable {
             }
             let mirror = registry.map { (host: "\(gateway):\(RegistryServer.namespacePort)", endpoint: $0.address) }
             let started = try await PrivateContainerd(
-                extraConfig: criConfig(directory: directory, handlers: handlerTables, mirror: mirror), cri: true,
+                extraConfig: criConfig(directory: directory, handlers: handlerTables, mirror: mirror, guestPull: guestPull), cri: true,
                 pathDirectories: [directory + "/shims"], prepare: prepare.map { edit in { try edit($0, directory) } })
             containerd = started
             started.track(namespace: "k8s.io")
-            try await started.importImages(namespaces: ["k8s.io"])
+            if guestPull == nil { try await started.importImages(namespaces: ["k8s.io"]) }
             let testbed = CRITestbed(containerd: started, directory: directory, hub: hub, subnet: subnet,
                                      gateway: gateway, namespacesBefore: namespacesBefore, registry: registry)
             do {
@@ -180,6 +209,13 @@ final class CRITestbed: @unchecked Sendable {
             throw CommandError(description: "cri.py \(arguments.joined(separator: " ")) exited \(result.status): \(result.output)")
         }
         return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// `ctr -n k8s.io …` (CRI's namespace): its output.
+    func ctrK8s(_ arguments: [String]) async throws -> String {
+        let result = try await NIOOffPool.run { [containerd] in try containerd.ctr(arguments, namespace: "k8s.io", timeout: 60) }
+        guard result.succeeded else { throw CommandError(description: "ctr \(arguments.joined(separator: " ")): \(result.output)") }
+        return result.output
     }
 
     /// The command's JSON output as a dictionary.

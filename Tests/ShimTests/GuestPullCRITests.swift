@@ -8,6 +8,54 @@ import Testing
 /// the test's hub namespace, at the gateway address); containerd reaches the
 /// same registry through a mirror on loopback.
 @Suite(.serialized) struct GuestPullCRITests {
+    /// The whole confidential flow: CRI pulls the image through
+    /// `kata-snapshotter` (the layers are recorded, never fetched), the
+    /// container's rootfs is a Kata `image_guest_pull` volume, the guest
+    /// pulls the image itself. Afterwards containerd's content store has the
+    /// manifest and config but no layer, no host snapshotter has a snapshot,
+    /// and the file only the image's last layer holds is nowhere on the host.
+    @Test func guestPullKeepsTheImageOffTheHost() async throws {
+        try await CRITestbed.with(withGuestPullSnapshotter: true) { bed in
+            let registry = try #require(bed.registry)
+            let marker = "/kata-guest-only-\(UUID().uuidString.prefix(8).lowercased()).txt"
+            let pushed = try registry.push("with-marker", "busybox-marked", "1", [try TestImages.busybox, marker])
+            let digests = try #require(try JSONSerialization.jsonObject(with: Data(pushed.utf8)) as? [String: Any])
+            let layers = try #require(digests["layers"] as? [String])
+            let image = bed.registryReference("busybox-marked:1")
+            try await bed.cri(["pull", image])
+
+            let podConfig = try bed.podConfig(name: "gpo")
+            let pod = try await bed.cri(["runp", "--handler", "kata-qemu-coco-dev", podConfig])
+            let container = try await bed.cri(["create", pod, try bed.containerConfig(
+                name: "c", script: "cat \(marker); exec sleep 3600", image: image), podConfig])
+            try await bed.cri(["start", container])
+            try await bed.waitUntil("the marker in the container's log", timeout: 120) {
+                bed.logLines(pod: "gpo", container: "c").contains("guest-only \(marker)")
+            }
+
+            // The blobs' digests (first column; the labels name the layers as GC references).
+            let content = try await bed.ctrK8s(["content", "ls"])
+            let blobs = Set(content.split(separator: "\n").dropFirst().compactMap { $0.split(whereSeparator: \.isWhitespace).first.map(String.init) })
+            #expect(blobs.contains(digests["manifest"] as? String ?? "?"), "\(content)")
+            #expect(blobs.contains(digests["config"] as? String ?? "?"), "\(content)")
+            for layer in layers { #expect(!blobs.contains(layer), "layer \(layer) is in containerd's content store:\n\(content)") }
+            let overlay = try await bed.ctrK8s(["snapshots", "--snapshotter", "overlayfs", "ls"])
+            #expect(overlay.split(separator: "\n").count <= 1, "host snapshots: \(overlay)")
+            let name = String(marker.dropFirst())
+            let found = try await NIOOffPool.run { [containerd = bed.containerd, storage = registry.storage] in
+                try run(["find", containerd.root, containerd.state, "/run", "/var/lib", "/tmp", "-xdev",
+                         "(", "-path", storage, "-o", "-path", packageRoot + "/build", ")", "-prune", "-o", "-name", name, "-print"],
+                        timeout: 120).output
+            }
+            #expect(found.split(separator: "\n").filter { !$0.hasPrefix("find:") }.isEmpty, "the image's file is on the host: \(found)")
+
+            try await bed.cri(["stop", "--timeout", "0", container])
+            try await bed.cri(["rm", container])
+            try await bed.cri(["stopp", pod])
+            try await bed.cri(["rmp", pod])
+        }
+    }
+
     /// `experimental_force_guest_pull`: containerd unpacks the image on the
     /// host as usual (no guest-pull snapshotter), yet the container's rootfs
     /// is what the guest pulled; the sandbox runs the guest's pause bundle.
@@ -46,18 +94,16 @@ import Testing
     /// the image and what the registry answered; the pod carries on, and
     /// nothing is left afterwards.
     @Test func guestPullFailuresNameTheImage() async throws {
-        try await CRITestbed.with(withRegistry: true) { bed in
+        try await CRITestbed.with(withGuestPullSnapshotter: true) { bed in
             let registry = try #require(bed.registry)
             try registry.push("oci-layout", "busybox", "local", [try TestImages.busybox])
             // Another image than busybox: CRI names a container's image by its
             // first tag, so a copy of busybox would be pulled as busybox.
             try registry.push("two-layer", "gone", "local")
-            try "[runtime]\nexperimental_force_guest_pull = true\n".write(
-                toFile: bed.directory + "/config/config.d/70-force-guest-pull.toml", atomically: true, encoding: .utf8)
             let busybox = bed.registryReference("busybox:local"), gone = bed.registryReference("gone:local")
             try await bed.cri(["pull", busybox])
             try await bed.cri(["pull", gone])
-            // containerd has it; the registry forgets it.
+            // containerd has its manifest and config; the registry forgets it.
             try FileManager.default.removeItem(atPath: registry.storage + "/docker/registry/v2/repositories/gone")
 
             let podConfig = try bed.podConfig(name: "gpf")
@@ -96,11 +142,9 @@ import Testing
     /// (the initdata disk the agent reads before serving): exec is refused
     /// with `ExecProcessRequest is blocked by policy`; logs and stop work.
     @Test func policyBlocksExecInAGuestPulledPod() async throws {
-        try await CRITestbed.with(withRegistry: true) { bed in
+        try await CRITestbed.with(withGuestPullSnapshotter: true) { bed in
             let registry = try #require(bed.registry)
             try registry.push("oci-layout", "busybox", "local", [try TestImages.busybox])
-            try "[runtime]\nexperimental_force_guest_pull = true\n".write(
-                toFile: bed.directory + "/config/config.d/70-force-guest-pull.toml", atomically: true, encoding: .utf8)
             let image = bed.registryReference("busybox:local")
             try await bed.cri(["pull", image])
             let rego = try String(contentsOfFile: packageRoot + "/configuration/policies/allow-all-except-exec-process.rego", encoding: .utf8)
