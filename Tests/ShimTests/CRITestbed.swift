@@ -192,9 +192,21 @@ final class CRITestbed: @unchecked Sendable {
                 try await body(testbed)
             } catch {
                 print("containerd log:\n\(started.log.suffix(8000))")
+                // Pods a failed test left: through CRI, so that CNI and
+                // containerd undo their network namespaces and state too.
+                await testbed.removeAllPods()
                 throw error
             }
             try await testbed.expectNothingLeft()
+        }
+    }
+
+    /// Stops and removes every pod (best effort).
+    func removeAllPods() async {
+        let pods = ((try? await cri(["pods"])) ?? "").split(separator: "\n").map(String.init)
+        for pod in pods where !pod.isEmpty {
+            _ = try? await cri(["stopp", pod])
+            _ = try? await cri(["rmp", pod])
         }
     }
 

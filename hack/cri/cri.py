@@ -13,6 +13,7 @@ status on stderr when the call fails:
     start | stop [--timeout S] | rm        CONTAINER_ID
     stopp | rmp                            POD_ID
     inspectp POD_ID | inspect CONTAINER_ID -> status
+    pods                                   -> pod sandbox ids, one a line
     exec-sync CONTAINER_ID [--timeout S] -- CMD...  -> {stdout, stderr, exit_code}
     exec CONTAINER_ID [--stdin TEXT] -- CMD...      -> {stdout, stderr, exit_code, status}
     stats CONTAINER_ID                     -> container stats
@@ -60,6 +61,7 @@ def main():
     parser.add_argument("--call-timeout", type=float, default=300, help="seconds per gRPC call")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("version")
+    sub.add_parser("pods")
     p = sub.add_parser("runp"); p.add_argument("pod"); p.add_argument("--handler", default="")
     p = sub.add_parser("create"); p.add_argument("pod_id"); p.add_argument("container"); p.add_argument("pod")
     for name in ("start", "rm", "stopp", "rmp", "inspectp", "inspect", "stats"):
@@ -92,6 +94,9 @@ def main():
         c = args.command
         if c == "version":
             show(runtime.Version(api.VersionRequest(version="v1"), timeout=timeout))
+        elif c == "pods":
+            for item in runtime.ListPodSandbox(api.ListPodSandboxRequest(), timeout=timeout).items:
+                print(item.id)
         elif c == "runp":
             reply = runtime.RunPodSandbox(api.RunPodSandboxRequest(config=config(args.pod, api.PodSandboxConfig),
                                                                   runtime_handler=args.handler), timeout=timeout)
