@@ -48,11 +48,13 @@ let package = Package(
 
         // zlib's inflate, for the gzip payload of cc_init_data (Debian's zlib1g-dev).
         .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
+        // Bounded gzip decompression on CZlib (initdata on the host and in the guest).
+        .target(name: "Gzip", dependencies: ["CZlib"]),
 
         // Kata's configuration files, drop-ins, annotations and kernel command line; no processes, no sockets.
         .target(
             name: "KataConfig",
-            dependencies: ["CZlib", "Digests", .product(name: "TOMLKit", package: "TOMLKit")]
+            dependencies: ["Gzip", "Digests", .product(name: "TOMLKit", package: "TOMLKit")]
         ),
 
         // File and directory operations on Glibc (agent and host alike).
@@ -94,7 +96,7 @@ let package = Package(
         .target(
             name: "GuestAgent",
             dependencies: [
-                "TTRPC", "Protocols", "CLinux", "AgentPolicy", "ChildProcesses", "OCI", "Files", "ImagePull", "CZlib",
+                "TTRPC", "Protocols", "CLinux", "AgentPolicy", "ChildProcesses", "OCI", "Files", "ImagePull", "Gzip",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,3 +1,4 @@
+import Gzip
 import Files
 import Glibc
 
@@ -47,9 +48,9 @@ public enum InitDataReader {
     public static func document(compressed: [UInt8], source: String) throws(InitDataReadError) -> InitDataDocument {
         let bytes: [UInt8]
         do {
-            bytes = try InitDataGzip.decompress(compressed, limit: maximumSize)
+            bytes = try Gzip.decompress(compressed, limit: maximumSize)
         } catch {
-            throw InitDataReadError("initdata \(source): the payload cannot be decompressed: \(error.reason)")
+            throw InitDataReadError("initdata \(source): the payload cannot be decompressed: \(error)")
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw InitDataReadError("initdata \(source): the document is not UTF-8 text")

@@ -94,16 +94,9 @@ import Testing
     /// A real namespace with a veth (no VM): taps and filters both ways are
     /// made, and undone.
     @Test func attachMakesTapsAndFiltersAndDetachRemovesThem() async throws {
-        let name = "kt-pn-" + String(UUID().uuidString.prefix(6)).lowercased()
+        let name = try Self.podNamespace()
+        defer { Self.removeNamespaces(name) }
         let path = "/run/netns/" + name
-        // The veth's other end in a second namespace, as a CNI plugin leaves it.
-        let other = name + "-o"
-        try #require(try run(["ip", "netns", "add", name], timeout: 10).succeeded)
-        defer { _ = try? run(["ip", "netns", "del", name], timeout: 10) }
-        try #require(try run(["ip", "netns", "add", other], timeout: 10).succeeded)
-        defer { _ = try? run(["ip", "netns", "del", other], timeout: 10) }
-        try #require(try run(["ip", "-n", name, "link", "add", "eth0", "type", "veth", "peer", "name", "peer0", "netns", other],
-                             timeout: 10).succeeded)
         try #require(try run(["ip", "-n", name, "address", "add", "198.19.3.2/24", "dev", "eth0"], timeout: 10).succeeded)
         try #require(try run(["ip", "-n", name, "link", "set", "eth0", "up"], timeout: 10).succeeded)
 
@@ -127,14 +120,8 @@ import Testing
     /// tool's) fails the attach with the command that removes it, and is
     /// left as it was; no tap survives the failure.
     @Test func existingIngressQdiscIsNamedAndLeftAlone() async throws {
-        let name = "kt-pq-" + String(UUID().uuidString.prefix(6)).lowercased()
-        let other = name + "-o"
-        try #require(try run(["ip", "netns", "add", name], timeout: 10).succeeded)
-        defer { _ = try? run(["ip", "netns", "del", name], timeout: 10) }
-        try #require(try run(["ip", "netns", "add", other], timeout: 10).succeeded)
-        defer { _ = try? run(["ip", "netns", "del", other], timeout: 10) }
-        try #require(try run(["ip", "-n", name, "link", "add", "eth0", "type", "veth", "peer", "name", "peer0", "netns", other],
-                             timeout: 10).succeeded)
+        let name = try Self.podNamespace()
+        defer { Self.removeNamespaces(name) }
         try #require(try run(["ip", "netns", "exec", name, "tc", "qdisc", "add", "dev", "eth0", "handle", "ffff:", "ingress"],
                              timeout: 10).succeeded)
         do {
@@ -147,5 +134,27 @@ import Testing
         #expect(qdiscs.contains("ingress"), "the qdisc that was there before was removed")
         let links = try run(["ip", "-n", name, "-o", "link", "show"], timeout: 10).output
         #expect(!links.contains("tap0_kata"), "\(links)")
+    }
+
+    /// A pod namespace as a CNI plugin leaves it: `eth0`, a veth whose other
+    /// end is in a second namespace (`<name>-o`). Returns the pod's name.
+    static func podNamespace() throws -> String {
+        let name = "kt-pn-" + String(UUID().uuidString.prefix(6)).lowercased()
+        for namespace in [name, name + "-o"] {
+            guard try run(["ip", "netns", "add", namespace], timeout: 10).succeeded else {
+                removeNamespaces(name)
+                throw CommandError(description: "ip netns add \(namespace) failed")
+            }
+        }
+        let veth = try run(["ip", "-n", name, "link", "add", "eth0", "type", "veth", "peer", "name", "peer0", "netns", name + "-o"], timeout: 10)
+        guard veth.succeeded else {
+            removeNamespaces(name)
+            throw CommandError(description: "veth: \(veth.output)")
+        }
+        return name
+    }
+
+    static func removeNamespaces(_ name: String) {
+        for namespace in [name, name + "-o"] { _ = try? run(["ip", "netns", "del", namespace], timeout: 10) }
     }
 }

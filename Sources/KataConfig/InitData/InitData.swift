@@ -1,3 +1,4 @@
+import Gzip
 import Digests
 /// The `io.katacontainers.config.hypervisor.cc_init_data` annotation:
 /// base64 of a gzip-compressed TOML document

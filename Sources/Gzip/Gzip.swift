@@ -1,19 +1,27 @@
 import CZlib
 
 /// gzip decompression with the system zlib (multi-member streams, as Go's
-/// `gzip.Reader` reads them), bounded so that a small annotation cannot
-/// expand into gigabytes.
-enum Gzip {
-    enum Failure: Error, Equatable {
+/// `gzip.Reader` reads them), bounded so that a small annotation or disk
+/// cannot expand into gigabytes: initdata on the host and in the guest.
+public enum Gzip {
+    public enum Failure: Error, Equatable, CustomStringConvertible {
         /// zlib's reason (bad header, CRC mismatch, ...).
         case corrupt(String)
         /// The stream ends before its trailer.
         case truncated
         /// More output than `limit` bytes.
         case tooLarge(limit: Int)
+
+        public var description: String {
+            switch self {
+            case .corrupt(let reason): "not valid gzip: \(reason)"
+            case .truncated: "the gzip stream ends before its trailer (truncated)"
+            case .tooLarge(let limit): "it decompresses to more than \(limit / (1024 * 1024)) MiB"
+            }
+        }
     }
 
-    static func decompress(_ input: [UInt8], limit: Int) throws(Failure) -> [UInt8] {
+    public static func decompress(_ input: [UInt8], limit: Int) throws(Failure) -> [UInt8] {
         guard !input.isEmpty else { throw .truncated }
         var stream = z_stream()
         guard cz_inflate_init_gzip(&stream) == Z_OK else { throw .corrupt("zlib cannot start inflating") }
