@@ -154,6 +154,7 @@ start_containerd() {
 		    # Guest pull: the layers stay off the host; CRI passes the image's labels.
 		    snapshotter = "kata-guest-pull"
 		    disable_snapshot_annotations = false
+		    default_runtime_name = "kata-qemu-coco-dev"
 		    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.kata-qemu-coco-dev]
 		      runtime_type = "io.containerd.kata-qemu-coco-dev.v2"
 		      privileged_without_host_devices = true
@@ -404,6 +405,9 @@ cleanup() {
 	# /NAMESPACE/ID), if a runtime made one; rmdir removes only empty ones.
 	rmdir /sys/fs/cgroup/*/"$namespace"/"$id" /sys/fs/cgroup/"$namespace"/"$id" 2>/dev/null
 	rmdir /sys/fs/cgroup/*/"$namespace" /sys/fs/cgroup/"$namespace" 2>/dev/null
+	# CRI's (cgroup parent /k8s.io/<pod>), when no other pod uses it.
+	rmdir /sys/fs/cgroup/*/k8s.io/* /sys/fs/cgroup/k8s.io/* 2>/dev/null
+	rmdir /sys/fs/cgroup/*/k8s.io /sys/fs/cgroup/k8s.io 2>/dev/null
 	if [ "${DEMO_KEEP:-0}" = 1 ]; then
 		echo "demo: kept $demo (DEMO_KEEP=1)"
 	else
