@@ -43,11 +43,13 @@ import Testing
             #expect(overlay.split(separator: "\n").count <= 1, "host snapshots: \(overlay)")
             let name = String(marker.dropFirst())
             let found = try await NIOOffPool.run { [containerd = bed.containerd, storage = registry.storage] in
-                try run(["find", containerd.root, containerd.state, "/run", "/var/lib", "/tmp", "-xdev",
+                // find's complaints (directories other tests remove meanwhile) go to /dev/null.
+                try run(["sh", "-c", "find \"$@\" 2>/dev/null; true", "find",
+                         containerd.root, containerd.state, "/run", "/var/lib", "/tmp", "-xdev",
                          "(", "-path", storage, "-o", "-path", packageRoot + "/build", ")", "-prune", "-o", "-name", name, "-print"],
                         timeout: 120).output
             }
-            #expect(found.split(separator: "\n").filter { !$0.hasPrefix("find:") }.isEmpty, "the image's file is on the host: \(found)")
+            #expect(found.split(separator: "\n").isEmpty, "the image's file is on the host: \(found)")
 
             try await bed.cri(["stop", "--timeout", "0", container])
             try await bed.cri(["rm", container])

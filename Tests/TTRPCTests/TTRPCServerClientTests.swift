@@ -74,11 +74,13 @@ struct RunningServer {
     }
 
     /// containerd sends `Wait` and keeps calling on the same connection.
+    /// (The slow call sleeps 5 s so that a loaded machine still answers the
+    /// 20 quick ones first.)
     @Test func pipelinedCallsAnswerOutOfOrder() async throws {
         let server = try await RunningServer.start()
         let client = try await TTRPCClient.connect(to: .unix(path: server.path))
         let slow = Task {
-            _ = try await client.call(service: "test.v1.Test", method: "Sleep", request: Google_Protobuf_Duration(seconds: 1, nanos: 0),
+            _ = try await client.call(service: "test.v1.Test", method: "Sleep", request: Google_Protobuf_Duration(seconds: 5, nanos: 0),
                                   responseType: Google_Protobuf_Empty.self)
             return ContinuousClock.now
         }
