@@ -1,3 +1,4 @@
+import Digests
 import Glibc
 
 /// The OCI distribution API (registry API v2) for one image, anonymous and
@@ -68,7 +69,7 @@ struct RegistryClient {
         }
         let (response, body) = answer
         guard response.isSuccess else { throw error(response, what) }
-        var hasher = SHA256Hasher()
+        var hasher = SHA256()
         hasher.update(body)
         let digest = Digest(sha256: hasher.finish())
         let declared = (try? JSONParser.parse(body))?["mediaType"]?.string
@@ -78,7 +79,7 @@ struct RegistryClient {
 
     /// A small blob (the config) in memory, verified against `descriptor`.
     func smallBlob(_ descriptor: ContentDescriptor, what: String) throws(ImagePullError) -> [UInt8] {
-        var hasher = SHA256Hasher()
+        var hasher = SHA256()
         let answer: (HTTPResponse, [UInt8])
         do {
             answer = try http.get(location("blobs", descriptor.digest.description), headers: [], limit: Self.configLimit)
@@ -96,7 +97,7 @@ struct RegistryClient {
     func blob(_ descriptor: ContentDescriptor, to path: String, what: String) throws(ImagePullError) {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw error(.localFile, "\(what): create \(path): \(String(cString: strerror(errno)))") }
-        var hasher = SHA256Hasher()
+        var hasher = SHA256()
         var size: Int64 = 0
         do throws(ImagePullError) {
             defer { close(fd) }

@@ -91,7 +91,7 @@ import Testing
         let body = String(repeating: "0123456789abcdef", count: size / 16)
         let server = try CannedHTTPServer(["/big": "HTTP/1.1 200 OK\r\nContent-Length: \(size)\r\n\r\n\(body)"])
         defer { server.stop() }
-        var hasher = SHA256Hasher()
+        var hasher = SHA256()
         var pieces = 0
         var largest = 0
         var total = 0

@@ -1,7 +1,7 @@
 /// SHA-256 over a stream, so that a layer of hundreds of megabytes is
-/// verified as it is written instead of read back whole. (`Digests.SHA2`
-/// hashes one array; the tests check this against it.)
-struct SHA256Hasher {
+/// verified as it is written instead of read back whole; `SHA2.sha256` is
+/// this over one array.
+public struct SHA256: Sendable {
     private var state: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) = (
         0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19
     )
@@ -10,7 +10,9 @@ struct SHA256Hasher {
     private var length: UInt64 = 0
     private var schedule = [UInt32](repeating: 0, count: 64)
 
-    mutating func update(_ bytes: UnsafeRawBufferPointer) {
+    public init() {}
+
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
         length &+= UInt64(bytes.count)
         var offset = 0
         if pendingCount > 0 {
@@ -30,12 +32,12 @@ struct SHA256Hasher {
         pendingCount = bytes.count - offset
     }
 
-    mutating func update(_ bytes: [UInt8]) {
+    public mutating func update(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { update($0) }
     }
 
     /// The 32-byte digest; the hasher is spent afterwards.
-    mutating func finish() -> [UInt8] {
+    public mutating func finish() -> [UInt8] {
         let bits = length &* 8
         var tail: [UInt8] = [0x80]
         while (pendingCount + tail.count) % 64 != 56 { tail.append(0) }
