@@ -15,6 +15,14 @@ public struct FileError: Error, CustomStringConvertible, Sendable, Equatable {
     }
 }
 
+/// A symbolic link's target (readlink(2)).
+public func readSymbolicLink(_ path: String) throws(FileError) -> String {
+    var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+    let length = readlink(path, &buffer, buffer.count - 1)
+    guard length >= 0 else { throw FileError("readlink", path) }
+    return String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
 /// The whole of a file.
 public func readFile(_ path: String) throws(FileError) -> [UInt8] {
     let fd = open(path, O_RDONLY | O_CLOEXEC)

@@ -125,10 +125,7 @@ struct LayerUnpacker {
     }
 
     private func symlinkTarget(_ path: String) -> String? {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let n = readlink(path, &buffer, buffer.count - 1)
-        guard n >= 0 else { return nil }
-        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        try? readSymbolicLink(path)
     }
 
     private func fileType(_ path: String) -> mode_t? {

@@ -56,12 +56,9 @@ public struct SourceTree: Sendable {
     /// The default source: the directory above the running binary's `bin/`
     /// (`/opt/kata-artifacts` for `/opt/kata-artifacts/bin/kata-runtime`).
     public static func besideRunningBinary() throws(InstallerError) -> String {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard length > 0 else {
+        guard let executable = try? readSymbolicLink("/proc/self/exe"), !executable.isEmpty else {
             throw InstallerError("cannot read /proc/self/exe to find the default source; pass --source DIR")
         }
-        let executable = String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
         let components = executable.split(separator: "/")
         guard components.count >= 3, components[components.count - 2] == "bin" else {
             throw InstallerError("\(executable) is not in a bin/ directory, so there is no default source; pass --source DIR (\(expectedShape))")
@@ -106,10 +103,5 @@ extension SourceTree.Entry {
 
 /// A symlink's target.
 func readSymlink(_ path: String) throws(InstallerError) -> String {
-    var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-    let length = readlink(path, &buffer, buffer.count - 1)
-    guard length >= 0 else {
-        throw InstallerError("readlink \(path): \(String(cString: strerror(errno)))")
-    }
-    return String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    do { return try readSymbolicLink(path) } catch { throw InstallerError(error.description) }
 }

@@ -33,10 +33,9 @@ extension Sandbox {
                 try await copyIntoGuest(hostPath: hostPath + "/" + name, guestPath: guestPath + "/" + name)
             }
         case S_IFLNK:
-            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-            let length = readlink(hostPath, &buffer, buffer.count - 1)
-            guard length >= 0 else { throw BootError(description: "copy \(hostPath): readlink: \(String(cString: strerror(errno)))") }
-            request.data = Data(buffer[0..<length].map { UInt8(bitPattern: $0) })
+            do { request.data = Data(try readSymbolicLink(hostPath).utf8) } catch {
+                throw BootError(description: "copy \(hostPath) into the guest: \(error)")
+            }
             try await agent.copyFile(request)
         case S_IFREG:
             let bytes: [UInt8]

@@ -91,9 +91,7 @@ public enum ShimMain {
     /// This binary's path, for re-executing itself (/proc/self/exe is exact
     /// even when argv[0] is a bare name found in PATH).
     private static func executablePath(_ argv0: String) -> String {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        return n > 0 ? String(cString: buffer) : argv0
+        (try? readSymbolicLink("/proc/self/exe")).flatMap { $0.isEmpty ? nil : $0 } ?? argv0
     }
 
     private static func environmentList() -> [String] {
